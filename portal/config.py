@@ -1,0 +1,125 @@
+"""Settings read from the environment and checked once, at start-up.
+
+In development a missing secret is generated once and kept under `instance/`, so the portal runs
+with no hand steps; in production (`PORTAL_ENV=production`) a missing or malformed value stops
+start-up with one line that names the variable.
+"""
+
+import base64
+import binascii
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+
+# Each entry: environment variable, Flask config key, how to make a development value.
+GENERATED_SECRETS = (
+    ("SECRET_KEY", "SECRET_KEY", lambda: secrets.token_urlsafe(48)),
+    ("PORTAL_EMBED_SECRET", "EMBED_SECRET", lambda: secrets.token_urlsafe(48)),
+    (
+        "PORTAL_ENCRYPTION_KEYS",
+        "ENCRYPTION_KEYS",
+        lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    ),
+)
+MIN_SECRET_LENGTH = 32
+DEV_SECRETS_FILE = "dev-secrets.json"
+
+# A frame-ancestors source: a keyword, or scheme://host[:port] where host may start with "*.".
+FRAME_SOURCE = re.compile(
+    r"^(?:'self'|'none'|https?://(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?)$"
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def load(environ, instance_path):
+    """Return the Flask config built from `environ`, generating development secrets if needed."""
+    production = environ.get("PORTAL_ENV", "development") == "production"
+    values = {name: environ.get(name, "").strip() for name, _, _ in GENERATED_SECRETS}
+    missing = [name for name, value in values.items() if not value]
+    if missing and production:
+        raise ConfigError(f"{missing[0]} is not set (required when PORTAL_ENV=production)")
+    if missing:
+        values.update(_development_secrets(Path(instance_path), missing))
+
+    return {
+        "PORTAL_ENV": "production" if production else "development",
+        "SECRET_KEY": _checked_secret("SECRET_KEY", values["SECRET_KEY"]),
+        "EMBED_SECRET": _checked_secret("PORTAL_EMBED_SECRET", values["PORTAL_EMBED_SECRET"]),
+        "ENCRYPTION_KEYS": parse_encryption_keys(values["PORTAL_ENCRYPTION_KEYS"]),
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            environ.get("DATABASE_URL", ""), Path(instance_path)
+        ),
+        "REDIS_URL": environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
+        "FRAME_ANCESTORS": frame_ancestors(
+            environ.get("PORTAL_FRAME_ANCESTORS", ""), production
+        ),
+        "SESSION_COOKIE_SECURE": production,
+    }
+
+
+def _development_secrets(instance_path, names):
+    """Read the development secrets kept under `instance/`, creating those not there yet."""
+    path = instance_path / DEV_SECRETS_FILE
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    makers = {name: make for name, _, make in GENERATED_SECRETS}
+    added = {name: makers[name]() for name in names if name not in stored}
+    if added:
+        stored.update(added)
+        instance_path.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        # Owner-only from the first byte: these keys decrypt every stored client secret.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            json.dump(stored, file, indent=2)
+        temporary.replace(path)
+    return {name: stored[name] for name in names}
+
+
+def _checked_secret(name, value):
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{name} must be at least {MIN_SECRET_LENGTH} characters long")
+    return value
+
+
+def parse_encryption_keys(value):
+    """Decode PORTAL_ENCRYPTION_KEYS: comma-separated URL-safe base64 keys of 32 bytes."""
+    keys = []
+    for position, text in enumerate(value.split(","), start=1):
+        try:
+            key = base64.urlsafe_b64decode(text.strip().encode())
+        except (binascii.Error, ValueError):
+            key = b""
+        if len(key) != 32:
+            raise ConfigError(
+                f"PORTAL_ENCRYPTION_KEYS: key {position} is not 32 bytes of URL-safe base64"
+            )
+        keys.append(key)
+    return keys
+
+
+def database_url(value, instance_path):
+    """Return a SQLAlchemy URL, defaulting to SQLite under `instance/` and using psycopg 3."""
+    value = value.strip()
+    if not value:
+        return f"sqlite:///{instance_path / 'portal.db'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
+def frame_ancestors(value, production):
+    """Return the CSP frame-ancestors sources: the configured ones, else only ourselves."""
+    sources = value.split()
+    if not sources:
+        return "'none'" if production else "'self'"
+    for source in sources:
+        if not FRAME_SOURCE.match(source):
+            raise ConfigError(f"PORTAL_FRAME_ANCESTORS: {source!r} is not an origin like https://app.example.com")
+    return " ".join(sources)
