@@ -1,0 +1,53 @@
+"""ColdSend Azure Connect: connect a customer's Azure subscription to ColdSend."""
+
+import os
+from datetime import timedelta
+
+from flask import Flask
+
+from . import cli, config, database, errors, headers, templating
+from .crypto import KeyRing
+from .extensions import csrf, db, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config=None):
+    """Build the portal: settings from the environment, or `test_config` in their place."""
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(PROJECT_ROOT, "instance"),
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    app.config.from_mapping(
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Statement parameters stay out of logs and exception messages.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # Tie CSRF tokens to the session, not to the hour: following the guide in Azure can
+        # take longer than that, and an expired form would throw away what was typed.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if test_config is None:
+        app.config.from_mapping(config.load(os.environ, app.instance_path))
+    else:
+        app.config.from_mapping(test_config)
+    app.extensions["key_ring"] = KeyRing(app.config["ENCRYPTION_KEYS"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
+    csrf.init_app(app)
+    with app.app_context():
+        database.configure(db.engine)
+
+    from .views import accounts, embed
+
+    app.register_blueprint(embed.bp)
+    app.register_blueprint(accounts.bp)
+    errors.register(app)
+    headers.register(app)
+    templating.register(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,21 @@
+"""Engine settings that depend on the database behind DATABASE_URL."""
+
+import os
+
+from sqlalchemy import event
+
+
+def configure(engine):
+    """Make SQLite fit for a web server and a worker writing at once, and enforce foreign keys."""
+    if engine.dialect.name != "sqlite":
+        return
+    if engine.url.database and engine.url.database != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(connection, _record):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

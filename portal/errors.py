@@ -1,0 +1,46 @@
+"""Error pages: every failure a customer can meet gets a page that says what to do next."""
+
+from flask import current_app, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: ("Something in that request was off", "Go back, reload the page and try again."),
+    401: (
+        "Your session has ended",
+        "Open Azure Connect again from ColdSend: Email Accounts, then the Infrastructure tab.",
+    ),
+    404: ("Page not found", "This page, or the account it showed, does not exist here."),
+    405: ("Page not found", "This page cannot be used that way."),
+    413: ("That was too much to send", "The form accepts a few kilobytes. Check what you pasted."),
+    422: ("Something in that request was off", "Go back, reload the page and try again."),
+    500: (
+        "Something went wrong on our side",
+        "Nothing you entered was lost or shown. Try again in a minute.",
+    ),
+}
+
+
+def register(app):
+    app.register_error_handler(CSRFError, page_expired)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
+
+
+def page_expired(error):
+    return render_template(
+        "errors/error.html",
+        title="This page has expired",
+        advice="For your security, forms expire. Reload the page and send it again.",
+    ), 400
+
+
+def http_error(error):
+    title, advice = MESSAGES.get(error.code, (error.name, error.description))
+    return render_template("errors/error.html", title=title, advice=advice), error.code
+
+
+def unexpected_error(error):
+    # A handler for Exception stops Flask logging it, so log here; the customer sees no detail.
+    current_app.logger.exception("Unhandled error")
+    return http_error(InternalServerError())

@@ -1,0 +1,228 @@
+"""The credentials form: normalising what customers paste and catching the usual mistakes.
+
+Every message says what is wrong in the customer's terms and the template links it to the guide
+step that shows where the right value is.
+"""
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
+
+from .identifiers import NIL_GUID, canonical_domain, canonical_guid, contains_guid, unwrap
+from .models import AzureAccount
+
+# Guide step that tells where each value is found; the template links hints and errors to it.
+GUIDE_STEP = {
+    "tenant_id": 1,
+    "client_id": 2,
+    "client_secret": 3,
+    "secret_expires_on": 3,
+    "subscription_id": 5,
+}
+# Secrets that Azure creates today are 40 characters; older ones 32 to 44.
+SECRET_MIN_LENGTH = 30
+SECRET_MAX_LENGTH = 512
+SECRET_WRAPPING = " \t\r\n\"'`\u201c\u201d\u2018\u2019"
+
+
+class GuidField(StringField):
+    """Text that holds a GUID in canonical form once valid, and what was typed until then."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        text = (self.data or "").strip()
+        self.data = canonical_guid(text) or text
+
+
+class TenantField(StringField):
+    """A Tenant ID: a GUID or the directory's domain name, both kept canonical."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        text = (self.data or "").strip()
+        self.data = canonical_guid(text) or canonical_domain(text) or text
+
+
+class ExpiryDateField(DateField):
+    """A date from the browser's date picker, or typed as year-month-day."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter the date as year-month-day, such as 2028-11-26.") from None
+
+
+def required(message):
+    return InputRequired(message=message)
+
+
+def guid_shaped(example_source):
+    """Refuse anything but a real GUID, saying where the right one is copied from."""
+
+    def check(form, field):
+        if field.data == NIL_GUID:
+            raise StopValidation("This is an all-zero placeholder, not a real ID.")
+        if canonical_guid(field.data) is None:
+            raise StopValidation(
+                f"Enter a GUID like 1b4e28ba-2fa1-11d2-883f-0016d3cca427, {example_source}."
+            )
+
+    return check
+
+
+def tenant_shaped(form, field):
+    if field.data == NIL_GUID:
+        raise StopValidation("This is an all-zero placeholder, not a real Tenant ID.")
+    if canonical_guid(field.data) or canonical_domain(field.data):
+        return
+    if "/" in field.data and contains_guid(field.data):
+        raise StopValidation("This is a web address. Paste only the Tenant ID, the GUID in it.")
+    raise StopValidation(
+        "Enter the Tenant ID as a GUID like 1b4e28ba-2fa1-11d2-883f-0016d3cca427, "
+        "or as the directory's domain name, such as contoso.onmicrosoft.com."
+    )
+
+
+def secret_shaped(form, field):
+    """Catch the secret mistakes that Azure would only report as a failed sign-in."""
+    secret = field.data or ""
+    if "*" in secret and secret.rstrip("*") != secret:
+        raise StopValidation(
+            "This is the hidden form Azure shows once you leave the page. Create a new client "
+            "secret and copy its Value straight away."
+        )
+    if canonical_guid(secret):
+        raise StopValidation(
+            "This is the Secret ID. ColdSend needs the secret's Value, in the column beside it. "
+            "If Azure no longer shows the Value, create a new secret and copy its Value."
+        )
+    if secret != secret.strip(SECRET_WRAPPING):
+        raise StopValidation(
+            "The secret starts or ends with a space or quotation mark, which a client secret "
+            "never does. Paste the Value again, without them."
+        )
+    if any(character.isspace() for character in secret):
+        raise StopValidation(
+            "The secret contains a space or line break, which a client secret never does. "
+            "Paste the Value again."
+        )
+    if len(secret) < SECRET_MIN_LENGTH:
+        raise StopValidation(
+            f"This is too short for a client secret ({len(secret)} characters; those Azure "
+            "creates have 40). Copy the whole Value."
+        )
+    if len(secret) > SECRET_MAX_LENGTH:
+        raise StopValidation("This is too long for a client secret. Copy only the Value.")
+
+
+class AccountForm(FlaskForm):
+    """The five values that connect an Azure subscription, and the secret's expiry date."""
+
+    name = StringField(
+        "Account Name",
+        description="A name you will recognise in ColdSend, such as “Production”.",
+        filters=[lambda value: unwrap(value) if value else value],
+        validators=[
+            required("Enter a name for this account, such as “Production”."),
+            Length(max=64, message="Use 64 characters or fewer."),
+        ],
+    )
+    tenant_id = TenantField(
+        "Tenant ID",
+        description="Also called Directory ID.",
+        validators=[required("Enter the Tenant ID."), tenant_shaped],
+    )
+    client_id = GuidField(
+        "Client ID",
+        description="The Application (client) ID of the app you registered.",
+        validators=[
+            required("Enter the Client ID."),
+            guid_shaped("copied from Application (client) ID on the app's Overview page"),
+        ],
+    )
+    client_secret = PasswordField(
+        "Client Secret",
+        description="The secret's Value, shown only once when you create it.",
+        validators=[required("Enter the client secret's Value."), secret_shaped],
+    )
+    secret_expires_on = ExpiryDateField(
+        "Secret expiry date (optional)",
+        description="The date in the Expires column, so we can remind you before it lapses.",
+        validators=[Optional()],
+    )
+    subscription_id = GuidField(
+        "Subscription ID",
+        description="The subscription you gave the Contributor role on.",
+        validators=[
+            required("Enter the Subscription ID."),
+            guid_shaped("copied from the Subscription ID column on the Subscriptions page"),
+        ],
+    )
+
+    def __init__(self, *args, workspace, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        self.account = account
+
+    def validate_name(self, field):
+        key = AzureAccount.name_key_for(field.data)
+        if any(
+            other.name_key == key and other is not self.account
+            for other in self.workspace.accounts
+        ):
+            raise ValidationError(f"You already have an account called “{field.data}”.")
+
+    def validate_client_id(self, field):
+        if field.data == self.tenant_id.data:
+            raise ValidationError(
+                "This is your Tenant ID. The Client ID is the other GUID on the app "
+                "registration's Overview page: Application (client) ID."
+            )
+
+    def validate_subscription_id(self, field):
+        if field.data == self.tenant_id.data:
+            raise ValidationError(
+                "This is your Tenant ID. Copy the Subscription ID from the Subscriptions page."
+            )
+        if field.data == self.client_id.data:
+            raise ValidationError(
+                "This is your Client ID. Copy the Subscription ID from the Subscriptions page."
+            )
+
+    def validate_secret_expires_on(self, field):
+        unchanged = self.account is not None and field.data == self.account.secret_expires_on
+        if field.data and field.data < date.today() and not unchanged:
+            raise ValidationError(
+                "This date has passed, so the secret has expired. Create a new secret and paste "
+                "its Value."
+            )
+
+    def guide_step(self, field):
+        return GUIDE_STEP.get(field.name)
+
+    def fill(self, account):
+        """Copy the validated values onto `account`, replacing the secret only if one was given."""
+        account.rename(self.name.data)
+        account.tenant_id = self.tenant_id.data
+        account.client_id = self.client_id.data
+        account.subscription_id = self.subscription_id.data
+        account.secret_expires_on = self.secret_expires_on.data
+        if self.client_secret.data:
+            account.set_client_secret(self.client_secret.data)
+
+
+class EditAccountForm(AccountForm):
+    """The same values for an existing account; an empty secret keeps the stored one."""
+
+    client_secret = PasswordField(
+        "Client Secret",
+        description="Leave empty to keep the stored secret. Paste a new Value to replace it.",
+        validators=[Optional(strip_whitespace=False), secret_shaped],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button: nothing but the CSRF token."""

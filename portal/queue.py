@@ -1,0 +1,3 @@
+"""The RQ queue that verification jobs go through."""
+
+QUEUE_NAME = "verifications"

@@ -1,0 +1,77 @@
+"""The workspace's Azure accounts: the guide beside the form, the list, one account, changes."""
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+
+from ..extensions import db
+from ..forms import AccountForm, ConfirmForm, EditAccountForm
+from ..models import AzureAccount
+from .embed import workspace_required
+
+bp = Blueprint("accounts", __name__)
+
+
+def account_or_404(account_id):
+    """Return the workspace's account; another workspace's account is as absent as a missing one."""
+    return db.first_or_404(
+        db.select(AzureAccount).filter_by(id=account_id, workspace_id=g.workspace.id)
+    )
+
+
+@bp.get("/")
+@workspace_required
+def index():
+    """List the accounts, or go straight to the guide when there are none yet."""
+    if not g.workspace.accounts:
+        return redirect(url_for("accounts.new"))
+    return render_template("accounts/index.html", accounts=g.workspace.accounts)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@workspace_required
+def new():
+    """Show the guide beside the credentials form; save the account when the form is valid."""
+    form = AccountForm(workspace=g.workspace)
+    if form.validate_on_submit():
+        account = AzureAccount(workspace=g.workspace)
+        form.fill(account)
+        db.session.add(account)
+        db.session.commit()
+        flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
+        return redirect(url_for("accounts.show", account_id=account.id), 303)
+    return render_template("accounts/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/accounts/<account_id>")
+@workspace_required
+def show(account_id):
+    """Show one account; its secret only as the date it was set."""
+    return render_template("accounts/show.html", account=account_or_404(account_id))
+
+
+@bp.route("/accounts/<account_id>/edit", methods=["GET", "POST"])
+@workspace_required
+def edit(account_id):
+    """Rename an account, correct its IDs, or replace its secret without retyping the rest."""
+    account = account_or_404(account_id)
+    form = EditAccountForm(obj=account, workspace=g.workspace, account=account)
+    if form.validate_on_submit():
+        form.fill(account)
+        db.session.commit()
+        flash(f"Saved your changes to “{account.name}”.")
+        return redirect(url_for("accounts.show", account_id=account.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("accounts/edit.html", form=form, account=account), status
+
+
+@bp.route("/accounts/<account_id>/delete", methods=["GET", "POST"])
+@workspace_required
+def delete(account_id):
+    """Ask before deleting an account and its stored secret; delete on confirmation."""
+    account = account_or_404(account_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        db.session.delete(account)
+        db.session.commit()
+        flash(f"Deleted “{account.name}” and its stored secret.")
+        return redirect(url_for("accounts.index"), 303)
+    return render_template("accounts/delete.html", account=account, form=form)

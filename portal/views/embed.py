@@ -1,0 +1,73 @@
+"""Entry through a signed link from the ColdSend app, and the workspace session it opens."""
+
+import functools
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
+from flask import url_for
+from sqlalchemy.exc import IntegrityError
+
+from .. import signed_links
+from ..extensions import db
+from ..models import SpentLinkToken, Workspace, utcnow
+
+bp = Blueprint("embed", __name__)
+
+
+@bp.get("/embed")
+def enter():
+    """Open a session for the workspace a signed link names, then drop the token from the URL."""
+    try:
+        claims = signed_links.read(request.args.get("token", ""), current_app.config["EMBED_SECRET"])
+        spend(claims)
+    except signed_links.InvalidLink as problem:
+        return render_template("embed/invalid_link.html", problem=str(problem)), 401
+
+    workspace = workspace_named_by(claims)
+    session.clear()
+    session.permanent = True
+    session["workspace_id"] = workspace.id
+    return redirect(url_for("accounts.index"), 303)
+
+
+def spend(claims):
+    """Record the link's `jti` as used, refusing one already used."""
+    db.session.execute(db.delete(SpentLinkToken).where(SpentLinkToken.expires_at < utcnow()))
+    expires_at = datetime.fromtimestamp(claims.expires_at + signed_links.CLOCK_SKEW, UTC)
+    db.session.add(SpentLinkToken(jti=claims.jti, expires_at=expires_at.replace(tzinfo=None)))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise signed_links.InvalidLink("This link has already been used.") from None
+
+
+def workspace_named_by(claims):
+    """Return the link's workspace, creating it on its first visit."""
+    select = db.select(Workspace).filter_by(external_id=claims.workspace)
+    workspace = db.session.scalar(select)
+    if workspace is None:
+        db.session.add(Workspace(external_id=claims.workspace, name=claims.name))
+        try:
+            db.session.commit()
+        except IntegrityError:  # created meanwhile by another link for the same workspace
+            db.session.rollback()
+        workspace = db.session.scalar(select)
+    elif claims.name and claims.name != workspace.name:
+        workspace.name = claims.name
+        db.session.commit()
+    return workspace
+
+
+def workspace_required(view):
+    """Serve `view` only within a workspace session; load the workspace into `g`."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        workspace_id = session.get("workspace_id")
+        g.workspace = workspace_id and db.session.get(Workspace, workspace_id)
+        if not g.workspace:
+            abort(401)
+        return view(**kwargs)
+
+    return wrapped
