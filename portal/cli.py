@@ -2,6 +2,7 @@
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from . import signed_links
 from .crypto import SecretUnreadable
@@ -18,6 +19,7 @@ def register(app):
 @click.option("--workspace", default="dev-workspace", show_default=True, help="Workspace id.")
 @click.option("--name", help="Workspace name shown on the pages (default: the id).")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+@with_appcontext
 def dev_link(workspace, name, base_url):
     """Print a fresh sign-in link, as the ColdSend app would make one."""
     if current_app.config["PORTAL_ENV"] == "production":
@@ -27,6 +29,7 @@ def dev_link(workspace, name, base_url):
 
 
 @click.command("rotate-encryption-key")
+@with_appcontext
 def rotate_encryption_key():
     """Re-encrypt every stored client secret with the newest key in PORTAL_ENCRYPTION_KEYS."""
     resealed, current, unreadable = 0, 0, []

@@ -8,7 +8,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, StringField
-from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from .identifiers import NIL_GUID, canonical_domain, canonical_guid, contains_guid, unwrap
 from .models import AzureAccount
@@ -56,7 +56,7 @@ class ExpiryDateField(DateField):
 
 
 def required(message):
-    return InputRequired(message=message)
+    return DataRequired(message=message)
 
 
 def guid_shaped(example_source):

@@ -1,0 +1,119 @@
+"""Fixtures: the app on SQLite or PostgreSQL (PORTAL_TEST_DATABASE), a real Redis, customers."""
+
+import base64
+import os
+import re
+from contextlib import nullcontext
+
+import pytest
+from flask_migrate import upgrade
+
+from portal import config, create_app, signed_links
+from portal.extensions import db
+
+from .servers import postgresql_server, redis_server
+
+ENCRYPTION_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+TEST_ENVIRONMENT = {
+    "SECRET_KEY": "test-session-key-0123456789abcdef0123456789",
+    "PORTAL_EMBED_SECRET": "test-embed-secret-0123456789abcdef0123456789",
+    "PORTAL_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+}
+# A value shaped like a real client secret (40 characters, as Azure makes them).
+CLIENT_SECRET = "Xq8Q~u2Yf.TestSecret-Value_abcdefghijkLMN"
+VALID_ACCOUNT = {
+    "name": "Production",
+    "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "client_id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    "client_secret": CLIENT_SECRET,
+    "subscription_id": "9a3c5e7f-1b2d-4e6f-8a0b-c1d2e3f4a5b6",
+}
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if os.environ.get("PORTAL_TEST_DATABASE", "sqlite") == "postgresql":
+        server = postgresql_server()
+    else:
+        server = nullcontext(f"sqlite:///{tmp_path_factory.mktemp('db')}/portal.db")
+    with server as url:
+        migrated = make_app(url)
+        with migrated.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
+
+
+def make_app(database_url, redis_url="redis://127.0.0.1:1/0", **environment):
+    """Build the app through the real settings loader, as it starts in production."""
+    settings = config.load(
+        {**TEST_ENVIRONMENT, "DATABASE_URL": database_url, "REDIS_URL": redis_url, **environment},
+        instance_path="/nonexistent",
+    )
+    return create_app({**settings, "TESTING": True})
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def link_token(app, workspace="acme", name="Acme Ltd", **kwargs):
+    return signed_links.mint(app.config["EMBED_SECRET"], workspace, name, **kwargs)
+
+
+def enter(client, workspace="acme", name="Acme Ltd"):
+    """Arrive through a fresh signed link, as a customer coming from the ColdSend app."""
+    response = client.get(f"/embed?token={link_token(client.application, workspace, name)}")
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+def customer(app):
+    return enter(app.test_client())
+
+
+@pytest.fixture
+def other_customer(app):
+    return enter(app.test_client(), workspace="globex", name="Globex")
+
+
+def csrf_token(client, url):
+    page = client.get(url).text
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def submit(client, url, data):
+    """Post a form the way a browser does: with the CSRF token from the page that shows it."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, url)})
+
+
+def add_account(client, **changes):
+    """Save an account through the form; return its id."""
+    response = submit(client, "/accounts/new", {**VALID_ACCOUNT, **changes})
+    assert response.status_code == 303, response.text
+    return response.headers["Location"].rsplit("/", 1)[1]

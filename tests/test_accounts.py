@@ -1,0 +1,195 @@
+"""A workspace's accounts: list, view, change, replace the secret, delete; never another's."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AzureAccount
+
+from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, csrf_token, submit
+
+NEW_SECRET = "Zz9Q~NewSecretValue.0123456789_abcdefghij"
+
+
+def account(app, account_id):
+    with app.app_context():
+        return db.session.get(AzureAccount, account_id)
+
+
+def test_saved_account_is_listed_with_its_name_ids_and_status(customer):
+    add_account(customer)
+    add_account(customer, name="Staging")
+
+    page = customer.get("/").text
+    rows = page[page.index("<tbody>") :]
+
+    assert rows.index("Production") < rows.index("Staging")
+    assert VALID_ACCOUNT["subscription_id"] in page
+    assert "Not verified yet" in page
+    assert "Never" in page
+
+
+def test_account_page_shows_when_the_secret_was_set_and_never_the_secret(customer):
+    account_id = add_account(customer)
+
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert "Production" in page
+    assert f"Set on {date.today().day} {date.today():%B %Y}" in page
+    assert CLIENT_SECRET not in page
+
+
+def test_saving_shows_a_confirmation(customer):
+    response = submit(customer, "/accounts/new", VALID_ACCOUNT)
+
+    page = customer.get(response.headers["Location"]).text
+    assert "Saved “Production”" in page
+
+
+@pytest.mark.parametrize(
+    ("days", "shown"),
+    [(90, "Expires on"), (10, "in 10 days"), (1, "in 1 day"), (0, "in 0 days")],
+)
+def test_secret_expiry_is_shown_with_a_warning_when_near(customer, days, shown):
+    account_id = add_account(customer, secret_expires_on=str(date.today() + timedelta(days)))
+
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert shown in page
+    assert ('class="warning"' in page) == (days <= 30)
+
+
+def test_edit_form_is_filled_in_except_the_secret(customer):
+    account_id = add_account(customer)
+
+    page = customer.get(f"/accounts/{account_id}/edit").text
+
+    assert 'value="Production"' in page
+    assert f'value="{VALID_ACCOUNT["tenant_id"]}"' in page
+    assert CLIENT_SECRET not in page
+    assert "Leave empty to keep the stored secret" in page
+
+
+def test_rename_keeps_the_stored_secret_when_the_secret_field_is_empty(app, customer):
+    account_id = add_account(customer)
+    sealed_before = account(app, account_id).client_secret_sealed
+
+    response = submit(customer, f"/accounts/{account_id}/edit",
+                      {**VALID_ACCOUNT, "name": "Main", "client_secret": ""})
+
+    assert response.status_code == 303
+    renamed = account(app, account_id)
+    assert renamed.name == "Main"
+    assert renamed.client_secret_sealed == sealed_before
+
+
+def test_keeping_its_own_name_is_not_a_duplicate(customer):
+    account_id = add_account(customer)
+
+    response = submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": ""})
+
+    assert response.status_code == 303
+
+
+def test_renaming_to_another_accounts_name_is_refused(customer):
+    add_account(customer, name="Staging")
+    account_id = add_account(customer)
+
+    response = submit(customer, f"/accounts/{account_id}/edit",
+                      {**VALID_ACCOUNT, "name": "staging", "client_secret": ""})
+
+    assert response.status_code == 422
+    assert "You already have an account called" in response.text
+
+
+def test_replace_the_secret_without_retyping_the_rest(app, customer):
+    account_id = add_account(customer)
+
+    submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": NEW_SECRET})
+
+    with app.app_context():
+        assert db.session.get(AzureAccount, account_id).client_secret() == NEW_SECRET
+
+
+def test_a_replacement_secret_is_checked_like_a_new_one(customer):
+    account_id = add_account(customer)
+
+    response = submit(customer, f"/accounts/{account_id}/edit",
+                      {**VALID_ACCOUNT, "client_secret": VALID_ACCOUNT["client_id"]})
+
+    assert response.status_code == 422
+    assert "This is the Secret ID" in response.text
+
+
+def test_a_past_expiry_already_stored_does_not_block_other_changes(app, customer):
+    account_id = add_account(customer)
+    with app.app_context():
+        db.session.get(AzureAccount, account_id).secret_expires_on = date(2020, 1, 1)
+        db.session.commit()
+
+    response = submit(customer, f"/accounts/{account_id}/edit",
+                      {**VALID_ACCOUNT, "name": "Old", "client_secret": "",
+                       "secret_expires_on": "2020-01-01"})
+
+    assert response.status_code == 303
+    assert "Expired on 1 January 2020" in customer.get(f"/accounts/{account_id}").text
+
+
+def test_delete_asks_first_then_forgets_the_account(app, customer):
+    account_id = add_account(customer)
+
+    confirmation = customer.get(f"/accounts/{account_id}/delete")
+    assert "Delete “Production”?" in confirmation.text
+    assert account(app, account_id) is not None
+
+    response = submit(customer, f"/accounts/{account_id}/delete", {})
+
+    assert response.status_code == 303
+    assert account(app, account_id) is None
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(app, customer):
+    account_id = add_account(customer)
+
+    response = customer.post(f"/accounts/{account_id}/delete")
+
+    assert response.status_code == 400
+    assert "This page has expired" in response.text
+    assert account(app, account_id) is not None
+
+
+ROUTES = [
+    ("GET", "/accounts/{id}"),
+    ("GET", "/accounts/{id}/edit"),
+    ("POST", "/accounts/{id}/edit"),
+    ("GET", "/accounts/{id}/delete"),
+    ("POST", "/accounts/{id}/delete"),
+]
+
+
+@pytest.mark.parametrize(("method", "route"), ROUTES)
+def test_another_workspaces_account_is_indistinguishable_from_a_missing_one(
+    app, customer, other_customer, method, route
+):
+    theirs = add_account(other_customer)
+    token = csrf_token(customer, "/accounts/new")
+    data = {**VALID_ACCOUNT, "name": "Stolen", "csrf_token": token}
+
+    foreign = customer.open(route.format(id=theirs), method=method, data=data)
+    missing = customer.open(route.format(id="00000000-no-such-account"), method=method, data=data)
+
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.text == missing.text
+    assert account(app, theirs).name == "Production"
+
+
+def test_the_list_shows_only_the_workspaces_own_accounts(customer, other_customer):
+    add_account(other_customer, name="Globex account")
+    add_account(customer)
+
+    page = customer.get("/").text
+
+    assert "Globex account" not in page
+    assert len(re.findall(r'<th scope="row">', page)) == 1

@@ -1,0 +1,53 @@
+"""The plaintext client secret appears in no response, log line, URL or database file."""
+
+import glob
+import logging
+
+from sqlalchemy import text
+
+from portal.extensions import db
+
+from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, submit
+
+REPLACEMENT = "Rr7Q~ReplacementSecret.0123456789_abcdefg"
+
+
+def test_saved_secret_is_found_in_no_response_log_or_database_file(app, customer, caplog):
+    caplog.set_level(logging.DEBUG)
+    responses = []
+    original_open = customer.open
+
+    def recording_open(*args, **kwargs):
+        response = original_open(*args, **kwargs)
+        responses.append(response)
+        return response
+
+    customer.open = recording_open
+    account_id = add_account(customer)
+    submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": REPLACEMENT})
+    submit(customer, "/accounts/new", {**VALID_ACCOUNT, "name": "x" * 80})  # an invalid form too
+    for path in ["/", f"/accounts/{account_id}", f"/accounts/{account_id}/edit",
+                 f"/accounts/{account_id}/delete"]:
+        customer.get(path)
+
+    for secret in (CLIENT_SECRET, REPLACEMENT):
+        for response in responses:
+            assert secret not in response.get_data(as_text=True)
+            assert secret not in str(response.headers)
+        assert secret not in caplog.text
+        assert secret.encode() not in database_bytes(app)
+
+
+def database_bytes(app):
+    """Return everything the database holds: its files for SQLite, a dump of every row otherwise."""
+    with app.app_context():
+        url = db.engine.url
+        if url.get_backend_name() == "sqlite":
+            return b"".join(open(path, "rb").read() for path in glob.glob(f"{url.database}*"))
+        with db.engine.connect() as connection:
+            rows = [
+                repr(row).encode()
+                for table in db.metadata.sorted_tables
+                for row in connection.execute(text(f"SELECT * FROM {table.name}"))
+            ]
+        return b"\n".join(rows)
