@@ -55,9 +55,7 @@ def load(environ, instance_path):
             environ.get("DATABASE_URL", ""), Path(instance_path)
         ),
         "REDIS_URL": environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
-        "FRAME_ANCESTORS": frame_ancestors(
-            environ.get("PORTAL_FRAME_ANCESTORS", ""), production
-        ),
+        "FRAME_ANCESTORS": frame_ancestors(environ.get("PORTAL_FRAME_ANCESTORS", ""), production),
         "SESSION_COOKIE_SECURE": production,
     }
 
@@ -121,5 +119,7 @@ def frame_ancestors(value, production):
         return "'none'" if production else "'self'"
     for source in sources:
         if not FRAME_SOURCE.match(source):
-            raise ConfigError(f"PORTAL_FRAME_ANCESTORS: {source!r} is not an origin like https://app.example.com")
+            raise ConfigError(
+                f"PORTAL_FRAME_ANCESTORS: {source!r} is not an origin like https://app.example.com"
+            )
     return " ".join(sources)

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
-from .identifiers import NIL_GUID, canonical_domain, canonical_guid, contains_guid, unwrap
+from .identifiers import NIL_GUID, WRAPPING, canonical_domain, canonical_guid, contains_guid, unwrap
 from .models import AzureAccount
 
 # Guide step that tells where each value is found; the template links hints and errors to it.
@@ -24,7 +24,6 @@ GUIDE_STEP = {
 # Secrets that Azure creates today are 40 characters; older ones 32 to 44.
 SECRET_MIN_LENGTH = 30
 SECRET_MAX_LENGTH = 512
-SECRET_WRAPPING = " \t\r\n\"'`\u201c\u201d\u2018\u2019"
 
 
 class GuidField(StringField):
@@ -99,7 +98,7 @@ def secret_shaped(form, field):
             "This is the Secret ID. ColdSend needs the secret's Value, in the column beside it. "
             "If Azure no longer shows the Value, create a new secret and copy its Value."
         )
-    if secret != secret.strip(SECRET_WRAPPING):
+    if secret != secret.strip(WRAPPING):
         raise StopValidation(
             "The secret starts or ends with a space or quotation mark, which a client secret "
             "never does. Paste the Value again, without them."
@@ -170,8 +169,7 @@ class AccountForm(FlaskForm):
     def validate_name(self, field):
         key = AzureAccount.name_key_for(field.data)
         if any(
-            other.name_key == key and other is not self.account
-            for other in self.workspace.accounts
+            other.name_key == key and other is not self.account for other in self.workspace.accounts
         ):
             raise ValidationError(f"You already have an account called “{field.data}”.")
 

@@ -3,10 +3,13 @@
 import base64
 import os
 import re
+import threading
 from contextlib import nullcontext
 
 import pytest
 from flask_migrate import upgrade
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
 
 from portal import config, create_app, signed_links
 from portal.extensions import db
@@ -117,3 +120,47 @@ def add_account(client, **changes):
     response = submit(client, "/accounts/new", {**VALID_ACCOUNT, **changes})
     assert response.status_code == 303, response.text
     return response.headers["Location"].rsplit("/", 1)[1]
+
+
+# Flags for Debian's Chromium as root without a network: no sandbox, no calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app over real HTTP on a loopback port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

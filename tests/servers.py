@@ -30,8 +30,21 @@ def redis_server():
     directory = tempfile.mkdtemp(prefix="portal-redis-")
     socket_path = os.path.join(directory, "redis.sock")
     process = subprocess.Popen(
-        ["redis-server", "--port", "0", "--unixsocket", socket_path, "--unixsocketperm", "700",
-         "--save", "", "--appendonly", "no", "--dir", directory],
+        [
+            "redis-server",
+            "--port",
+            "0",
+            "--unixsocket",
+            socket_path,
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            directory,
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -56,11 +69,24 @@ def postgresql_server():
 
     def run(*command):
         line = " ".join(command)
-        subprocess.run(["su", "postgres", "-c", line] if as_root else ["sh", "-c", line],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["su", "postgres", "-c", line] if as_root else ["sh", "-c", line],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
-    run(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-        "--locale=C.UTF-8")
+    run(
+        f"{bin_dir}/initdb",
+        "-D",
+        data,
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
     options = f"'-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off'"
     run(f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{directory}/log", "-o", options, "-w", "start")
     try:

@@ -76,8 +76,11 @@ def test_rename_keeps_the_stored_secret_when_the_secret_field_is_empty(app, cust
     account_id = add_account(customer)
     sealed_before = account(app, account_id).client_secret_sealed
 
-    response = submit(customer, f"/accounts/{account_id}/edit",
-                      {**VALID_ACCOUNT, "name": "Main", "client_secret": ""})
+    response = submit(
+        customer,
+        f"/accounts/{account_id}/edit",
+        {**VALID_ACCOUNT, "name": "Main", "client_secret": ""},
+    )
 
     assert response.status_code == 303
     renamed = account(app, account_id)
@@ -88,7 +91,9 @@ def test_rename_keeps_the_stored_secret_when_the_secret_field_is_empty(app, cust
 def test_keeping_its_own_name_is_not_a_duplicate(customer):
     account_id = add_account(customer)
 
-    response = submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": ""})
+    response = submit(
+        customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": ""}
+    )
 
     assert response.status_code == 303
 
@@ -97,8 +102,11 @@ def test_renaming_to_another_accounts_name_is_refused(customer):
     add_account(customer, name="Staging")
     account_id = add_account(customer)
 
-    response = submit(customer, f"/accounts/{account_id}/edit",
-                      {**VALID_ACCOUNT, "name": "staging", "client_secret": ""})
+    response = submit(
+        customer,
+        f"/accounts/{account_id}/edit",
+        {**VALID_ACCOUNT, "name": "staging", "client_secret": ""},
+    )
 
     assert response.status_code == 422
     assert "You already have an account called" in response.text
@@ -116,8 +124,11 @@ def test_replace_the_secret_without_retyping_the_rest(app, customer):
 def test_a_replacement_secret_is_checked_like_a_new_one(customer):
     account_id = add_account(customer)
 
-    response = submit(customer, f"/accounts/{account_id}/edit",
-                      {**VALID_ACCOUNT, "client_secret": VALID_ACCOUNT["client_id"]})
+    response = submit(
+        customer,
+        f"/accounts/{account_id}/edit",
+        {**VALID_ACCOUNT, "client_secret": VALID_ACCOUNT["client_id"]},
+    )
 
     assert response.status_code == 422
     assert "This is the Secret ID" in response.text
@@ -129,9 +140,11 @@ def test_a_past_expiry_already_stored_does_not_block_other_changes(app, customer
         db.session.get(AzureAccount, account_id).secret_expires_on = date(2020, 1, 1)
         db.session.commit()
 
-    response = submit(customer, f"/accounts/{account_id}/edit",
-                      {**VALID_ACCOUNT, "name": "Old", "client_secret": "",
-                       "secret_expires_on": "2020-01-01"})
+    response = submit(
+        customer,
+        f"/accounts/{account_id}/edit",
+        {**VALID_ACCOUNT, "name": "Old", "client_secret": "", "secret_expires_on": "2020-01-01"},
+    )
 
     assert response.status_code == 303
     assert "Expired on 1 January 2020" in customer.get(f"/accounts/{account_id}").text

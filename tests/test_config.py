@@ -15,7 +15,9 @@ from .conftest import TEST_ENVIRONMENT
 PRODUCTION = {**TEST_ENVIRONMENT, "PORTAL_ENV": "production"}
 
 
-@pytest.mark.parametrize("variable", ["SECRET_KEY", "PORTAL_EMBED_SECRET", "PORTAL_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize(
+    "variable", ["SECRET_KEY", "PORTAL_EMBED_SECRET", "PORTAL_ENCRYPTION_KEYS"]
+)
 def test_production_refuses_to_start_without_a_secret(tmp_path, variable):
     environment = {key: value for key, value in PRODUCTION.items() if key != variable}
 
@@ -29,8 +31,16 @@ def test_production_refuses_to_start_without_a_secret(tmp_path, variable):
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 32 characters"),
         ("PORTAL_EMBED_SECRET", "short", "PORTAL_EMBED_SECRET must be at least 32 characters"),
         ("PORTAL_ENCRYPTION_KEYS", "not-base64!", "key 1 is not 32 bytes"),
-        ("PORTAL_ENCRYPTION_KEYS", base64.urlsafe_b64encode(b"k" * 16).decode(), "key 1 is not 32 bytes"),
-        ("PORTAL_ENCRYPTION_KEYS", TEST_ENVIRONMENT["PORTAL_ENCRYPTION_KEYS"] + ",oops", "key 2 is not"),
+        (
+            "PORTAL_ENCRYPTION_KEYS",
+            base64.urlsafe_b64encode(b"k" * 16).decode(),
+            "key 1 is not 32 bytes",
+        ),
+        (
+            "PORTAL_ENCRYPTION_KEYS",
+            TEST_ENVIRONMENT["PORTAL_ENCRYPTION_KEYS"] + ",oops",
+            "key 2 is not",
+        ),
         ("PORTAL_FRAME_ANCESTORS", "app.coldsend.example", "is not an origin"),
         ("PORTAL_FRAME_ANCESTORS", "https://app.coldsend.example/path", "is not an origin"),
     ],
@@ -41,11 +51,19 @@ def test_a_malformed_setting_is_named(tmp_path, variable, value, message):
 
 
 def test_production_wsgi_start_stops_with_one_line_naming_the_variable(tmp_path):
-    environment = {"PATH": os.environ["PATH"], "PORTAL_ENV": "production",
-                   "SECRET_KEY": TEST_ENVIRONMENT["SECRET_KEY"]}
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": TEST_ENVIRONMENT["SECRET_KEY"],
+    }
 
-    result = subprocess.run([sys.executable, "-c", "import wsgi"], env=environment,
-                            capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
@@ -63,7 +81,11 @@ def test_development_generates_missing_secrets_once_and_keeps_them(tmp_path):
     assert len(first["ENCRYPTION_KEYS"][0]) == 32
     stored = tmp_path / "dev-secrets.json"
     assert oct(stored.stat().st_mode & 0o777) == "0o600"
-    assert set(json.loads(stored.read_text())) == {"SECRET_KEY", "PORTAL_EMBED_SECRET", "PORTAL_ENCRYPTION_KEYS"}
+    assert set(json.loads(stored.read_text())) == {
+        "SECRET_KEY",
+        "PORTAL_EMBED_SECRET",
+        "PORTAL_ENCRYPTION_KEYS",
+    }
 
 
 def test_development_uses_given_secrets_over_generated_ones(tmp_path):
@@ -74,7 +96,9 @@ def test_development_uses_given_secrets_over_generated_ones(tmp_path):
 def test_encryption_keys_are_read_newest_first(tmp_path):
     newest, older = (base64.urlsafe_b64encode(bytes([n]) * 32).decode() for n in (1, 2))
 
-    keys = load({**PRODUCTION, "PORTAL_ENCRYPTION_KEYS": f"{newest}, {older}"}, tmp_path)["ENCRYPTION_KEYS"]
+    keys = load({**PRODUCTION, "PORTAL_ENCRYPTION_KEYS": f"{newest}, {older}"}, tmp_path)[
+        "ENCRYPTION_KEYS"
+    ]
 
     assert keys == [b"\x01" * 32, b"\x02" * 32]
 
@@ -100,8 +124,12 @@ def test_database_url_defaults_to_sqlite_in_the_instance_folder(tmp_path, value,
     [
         ({}, "'self'"),
         ({"PORTAL_ENV": "production"}, "'none'"),
-        ({"PORTAL_FRAME_ANCESTORS": "https://app.coldsend.example https://*.coldsend.example:8443"},
-         "https://app.coldsend.example https://*.coldsend.example:8443"),
+        (
+            {
+                "PORTAL_FRAME_ANCESTORS": "https://app.coldsend.example https://*.coldsend.example:8443"
+            },
+            "https://app.coldsend.example https://*.coldsend.example:8443",
+        ),
     ],
 )
 def test_frame_ancestors_default_to_none_in_production(tmp_path, environment, expected):

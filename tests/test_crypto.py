@@ -16,7 +16,9 @@ OLD_KEY, NEW_KEY = b"o" * 32, b"n" * 32
 def test_round_trip():
     ring = KeyRing([NEW_KEY])
 
-    assert ring.decrypt(ring.encrypt(CLIENT_SECRET, context="row-1"), context="row-1") == CLIENT_SECRET
+    assert (
+        ring.decrypt(ring.encrypt(CLIENT_SECRET, context="row-1"), context="row-1") == CLIENT_SECRET
+    )
 
 
 def test_each_encryption_differs():
@@ -71,7 +73,9 @@ def test_database_row_swap_does_not_lend_one_accounts_secret_to_another(app, cus
             db.session.get(AzureAccount, second).client_secret()
 
 
-def test_rotate_encryption_key_reencrypts_every_secret_with_the_newest_key(app, customer, database_url):
+def test_rotate_encryption_key_reencrypts_every_secret_with_the_newest_key(
+    app, customer, database_url
+):
     first = add_account(customer)
     add_account(customer, name="Staging")
     newest = base64.urlsafe_b64encode(NEW_KEY).decode()
@@ -80,7 +84,9 @@ def test_rotate_encryption_key_reencrypts_every_secret_with_the_newest_key(app, 
     result = rotated.test_cli_runner().invoke(args=["rotate-encryption-key"])
 
     assert result.exit_code == 0, result.output
-    assert "Re-encrypted 2 client secret(s) with the newest key; 0 already used it." in result.output
+    assert (
+        "Re-encrypted 2 client secret(s) with the newest key; 0 already used it." in result.output
+    )
     only_newest = make_app(database_url, PORTAL_ENCRYPTION_KEYS=newest)
     with only_newest.app_context():
         assert db.session.get(AzureAccount, first).client_secret() == CLIENT_SECRET
@@ -92,8 +98,10 @@ def test_rotation_names_the_accounts_whose_key_is_missing(app, customer, databas
     account_id = add_account(customer)
     unrelated = base64.urlsafe_b64encode(NEW_KEY).decode()
 
-    result = make_app(database_url, PORTAL_ENCRYPTION_KEYS=unrelated).test_cli_runner().invoke(
-        args=["rotate-encryption-key"]
+    result = (
+        make_app(database_url, PORTAL_ENCRYPTION_KEYS=unrelated)
+        .test_cli_runner()
+        .invoke(args=["rotate-encryption-key"])
     )
 
     assert result.exit_code == 1

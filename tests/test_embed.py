@@ -14,8 +14,14 @@ from .conftest import enter, link_token
 
 def claims(**changes):
     now = int(time.time())
-    base = {"sub": "acme", "name": "Acme Ltd", "aud": signed_links.AUDIENCE, "iat": now,
-            "exp": now + 600, "jti": "link-1"}
+    base = {
+        "sub": "acme",
+        "name": "Acme Ltd",
+        "aud": signed_links.AUDIENCE,
+        "iat": now,
+        "exp": now + 600,
+        "jti": "link-1",
+    }
     return {key: value for key, value in {**base, **changes}.items() if value is not None}
 
 
@@ -48,8 +54,14 @@ def test_first_visit_with_no_accounts_lands_on_the_guide(customer):
         (lambda app: "", "has no sign-in token"),
         (lambda app: "not-a-jwt", "malformed"),
         (lambda app: "x" * 5000, "malformed"),
-        (lambda app: token(app, key="another-secret-entirely-0123456789abcdef"), "signature is not valid"),
-        (lambda app: token(app, iat=int(time.time()) - 1200, exp=int(time.time()) - 600), "expired"),
+        (
+            lambda app: token(app, key="another-secret-entirely-0123456789abcdef"),
+            "signature is not valid",
+        ),
+        (
+            lambda app: token(app, iat=int(time.time()) - 1200, exp=int(time.time()) - 600),
+            "expired",
+        ),
         (lambda app: token(app, aud="someone-else"), "another application"),
         (lambda app: token(app, exp=int(time.time()) + 3600), "longer than the 15 minutes"),
         (lambda app: token(app, jti=None), "malformed"),
@@ -62,9 +74,24 @@ def test_first_visit_with_no_accounts_lands_on_the_guide(customer):
         (lambda app: jwt.encode(claims(), "", algorithm="none"), "malformed"),
         (lambda app: token(app, key="x" * 64, algorithm="HS512"), "malformed"),
     ],
-    ids=["missing", "garbage", "oversized", "wrong-signature", "expired", "wrong-audience",
-         "too-long-lived", "no-jti", "no-sub", "no-iat", "no-aud", "empty-sub", "numeric-sub",
-         "long-jti", "alg-none", "other-algorithm"],
+    ids=[
+        "missing",
+        "garbage",
+        "oversized",
+        "wrong-signature",
+        "expired",
+        "wrong-audience",
+        "too-long-lived",
+        "no-jti",
+        "no-sub",
+        "no-iat",
+        "no-aud",
+        "empty-sub",
+        "numeric-sub",
+        "long-jti",
+        "alg-none",
+        "other-algorithm",
+    ],
 )
 def test_invalid_link_gets_a_clear_401_and_creates_nothing(app, client, make_token, message):
     response = client.get("/embed", query_string={"token": make_token(app)})
@@ -114,8 +141,16 @@ def test_a_new_link_replaces_the_session_of_another_workspace(app, client):
     assert "Globex" in client.get("/accounts/new").text
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/new", "/accounts/some-id", "/accounts/some-id/edit",
-                                  "/accounts/some-id/delete"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/accounts/new",
+        "/accounts/some-id",
+        "/accounts/some-id/edit",
+        "/accounts/some-id/delete",
+    ],
+)
 def test_every_page_needs_a_session(client, path):
     response = client.get(path)
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from portal.models import AzureAccount
 from portal.extensions import db
+from portal.models import AzureAccount
 
 from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, submit
 
@@ -16,7 +16,11 @@ CLIENT = VALID_ACCOUNT["client_id"]
 
 def field_error(page, field):
     """Return the inline error shown under `field`, or None."""
-    match = re.search(rf'id="{field}-error">\s*<span class="visually-hidden">Error:</span>\s*(.*?)\s*</p>', page, re.S)
+    match = re.search(
+        rf'id="{field}-error">\s*<span class="visually-hidden">Error:</span>\s*(.*?)\s*</p>',
+        page,
+        re.S,
+    )
     return html.unescape(match.group(1)) if match else None
 
 
@@ -119,7 +123,12 @@ def test_entered_values_are_kept_but_the_secret_is_never_rendered_back(customer)
 def test_each_field_hint_links_to_the_guide_step_that_tells_where_to_find_it(customer):
     page = customer.get("/accounts/new").text
 
-    for field, step in [("tenant_id", 1), ("client_id", 2), ("client_secret", 3), ("subscription_id", 5)]:
+    for field, step in [
+        ("tenant_id", 1),
+        ("client_id", 2),
+        ("client_secret", 3),
+        ("subscription_id", 5),
+    ]:
         hint = re.search(rf'id="{field}-hint">(.*?)</p>', page, re.S).group(1)
         assert f'href="#step-{step}"' in hint
         assert f'id="step-{step}"' in page

@@ -28,7 +28,9 @@ def test_pages_have_no_inline_script_or_style(customer):
 
 def test_htmx_is_served_from_static_with_a_matching_integrity_hash(app, customer):
     page = customer.get("/accounts/new").text
-    src, integrity = re.search(r'<script src="([^"]+htmx[^"]+)"\s+integrity="([^"]+)"', page).groups()
+    src, integrity = re.search(
+        r'<script src="([^"]+htmx[^"]+)"\s+integrity="([^"]+)"', page
+    ).groups()
 
     script = customer.get(src)
 
@@ -61,7 +63,9 @@ def test_an_oversized_form_gets_a_clear_page(customer):
 
 
 def test_dev_link_prints_a_link_that_opens_the_workspace(app, runner):
-    result = runner.invoke(args=["dev-link", "--workspace", "demo", "--base-url", "http://localhost:8000/"])
+    result = runner.invoke(
+        args=["dev-link", "--workspace", "demo", "--base-url", "http://localhost:8000/"]
+    )
 
     link = result.output.strip()
     assert link.startswith("http://localhost:8000/embed?token=")

@@ -24,10 +24,16 @@ def test_saved_secret_is_found_in_no_response_log_or_database_file(app, customer
 
     customer.open = recording_open
     account_id = add_account(customer)
-    submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": REPLACEMENT})
+    submit(
+        customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": REPLACEMENT}
+    )
     submit(customer, "/accounts/new", {**VALID_ACCOUNT, "name": "x" * 80})  # an invalid form too
-    for path in ["/", f"/accounts/{account_id}", f"/accounts/{account_id}/edit",
-                 f"/accounts/{account_id}/delete"]:
+    for path in [
+        "/",
+        f"/accounts/{account_id}",
+        f"/accounts/{account_id}/edit",
+        f"/accounts/{account_id}/delete",
+    ]:
         customer.get(path)
 
     for secret in (CLIENT_SECRET, REPLACEMENT):

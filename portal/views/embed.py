@@ -3,8 +3,17 @@
 import functools
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
-from flask import url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy.exc import IntegrityError
 
 from .. import signed_links
@@ -18,7 +27,9 @@ bp = Blueprint("embed", __name__)
 def enter():
     """Open a session for the workspace a signed link names, then drop the token from the URL."""
     try:
-        claims = signed_links.read(request.args.get("token", ""), current_app.config["EMBED_SECRET"])
+        claims = signed_links.read(
+            request.args.get("token", ""), current_app.config["EMBED_SECRET"]
+        )
         spend(claims)
     except signed_links.InvalidLink as problem:
         return render_template("embed/invalid_link.html", problem=str(problem)), 401
