@@ -1,0 +1,71 @@
+"""The foundation as a customer meets it, in headless Chromium."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import CLIENT_SECRET, VALID_ACCOUNT, link_token
+
+FIELDS = {
+    "Account Name": "name",
+    "Tenant ID": "tenant_id",
+    "Client ID": "client_id",
+    "Client Secret": "client_secret",
+    "Subscription ID": "subscription_id",
+}
+
+
+def fill(page, **values):
+    for label, field in FIELDS.items():
+        if field in values:
+            page.get_by_label(label, exact=True).fill(values[field])
+
+
+def test_customer_follows_the_link_corrects_a_mistake_and_saves_an_account(app, live_server, page):
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+
+    expect(page).to_have_url(f"{live_server}/accounts/new")
+    expect(page.get_by_role("heading", name="Connect Azure in six steps")).to_be_visible()
+    fill(page, **{**VALID_ACCOUNT, "client_secret": VALID_ACCOUNT["subscription_id"]})
+    page.get_by_role("button", name="Verify").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_contain_text("This is the Secret ID")
+    expect(page.get_by_label("Account Name")).to_have_value("Production")
+    expect(page.get_by_label("Client Secret")).to_have_value("")
+    summary.get_by_role("link", name=re.compile("Client Secret")).click()
+    expect(page.get_by_label("Client Secret")).to_be_focused()
+    page.locator("#client_secret-hint").get_by_role("link").click()
+    expect(page).to_have_url(re.compile("#step-3$"))
+
+    page.get_by_label("Client Secret").fill(CLIENT_SECRET)
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page.get_by_role("heading", name="Production")).to_be_visible()
+    expect(page.get_by_text("Saved “Production”")).to_be_visible()
+    assert CLIENT_SECRET not in page.content()
+    page.get_by_role("link", name="All accounts").click()
+    expect(page.get_by_role("row", name=re.compile("Production"))).to_contain_text(
+        "Not verified yet"
+    )
+
+
+def test_pages_load_without_a_script_or_policy_error(app, live_server, page):
+    errors = []
+    # An invalid form answers 422 on purpose; Chromium reports every 4xx page on the console.
+    expected = "the server responded with a status of 422"
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and expected not in message.text and errors.append(message.text)
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert page.evaluate("typeof htmx") == "object"
+    assert errors == []
