@@ -67,5 +67,5 @@ def test_pages_load_without_a_script_or_policy_error(app, live_server, page):
     page.get_by_role("button", name="Verify").click()
 
     expect(page.get_by_role("alert")).to_be_visible()
-    assert page.evaluate("typeof htmx") == "object"
+    page.wait_for_function("typeof htmx === 'object'")
     assert errors == []
