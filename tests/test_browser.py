@@ -30,6 +30,7 @@ def test_customer_follows_the_link_corrects_a_mistake_and_saves_an_account(app, 
     page.get_by_role("button", name="Verify").click()
 
     summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
     expect(summary).to_contain_text("There is a problem")
     expect(summary).to_contain_text("This is the Secret ID")
     expect(page.get_by_label("Account Name")).to_have_value("Production")
