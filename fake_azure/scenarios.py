@@ -1,0 +1,109 @@
+"""What the fake Azure knows: directories, app registrations, secrets and subscriptions.
+
+Every failure the portal recognises is reachable by typing the right values into the form; the
+README lists them for the demo. Names say what each value makes Azure answer.
+"""
+
+from dataclasses import dataclass, field
+
+TENANT = "c0ffee00-0000-4000-8000-000000000001"
+TENANT_DOMAIN = "contoso.onmicrosoft.com"
+OTHER_TENANT = "c0ffee00-0000-4000-8000-000000000002"
+# Discovery works, but the token endpoint answers 503 to every request.
+TENANT_TOKEN_OUTAGE = "c0ffee00-0000-4000-8000-0000000000d0"
+
+SECRET = "Good8Q~ValidSecretValue.0123456789abcdefg"
+EXPIRED_SECRET = "Old08Q~ExpiredSecretVal.0123456789abcdefg"
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    role: str | None  # built-in role on every subscription of its directory
+    disabled: bool = False
+    # No role for this many sign-ins, as a role assigned minutes ago propagates.
+    role_delay_sign_ins: int = 0
+
+
+APP_CONTRIBUTOR = "a0000000-0000-4000-8000-000000000001"
+APP_READER = "a0000000-0000-4000-8000-000000000002"
+APP_NO_ROLE = "a0000000-0000-4000-8000-000000000003"
+APP_DISABLED = "a0000000-0000-4000-8000-000000000004"
+APP_NEW_ROLE = "a0000000-0000-4000-8000-000000000005"
+
+APPS = {
+    APP_CONTRIBUTOR: App("ColdSend", "Contributor"),
+    APP_READER: App("ColdSend (reader)", "Reader"),
+    APP_NO_ROLE: App("ColdSend (no role)", None),
+    APP_DISABLED: App("ColdSend (disabled)", "Contributor", disabled=True),
+    APP_NEW_ROLE: App("ColdSend (new role)", "Contributor", role_delay_sign_ins=1),
+}
+TENANT_APPS = {TENANT: APPS, TENANT_TOKEN_OUTAGE: APPS, OTHER_TENANT: {}}
+
+
+@dataclass
+class Subscription:
+    name: str
+    tenant: str = TENANT
+    state: str = "Enabled"
+    provider: str = "Registered"
+    fault: str | None = None  # "throttled" once per path, "outage" (503) or "slow"
+    trap: bool = False  # answers 409 MissingSubscriptionRegistration to the permissions read
+    seen: set = field(default_factory=set)
+
+
+SUB_READY = "5b000000-0000-4000-8000-000000000001"
+SUB_PROVIDER_NOT_REGISTERED = "5b000000-0000-4000-8000-000000000002"
+SUB_PROVIDER_REGISTERING = "5b000000-0000-4000-8000-000000000003"
+SUB_DISABLED = "5b000000-0000-4000-8000-000000000004"
+SUB_WARNED = "5b000000-0000-4000-8000-000000000005"
+SUB_PAST_DUE = "5b000000-0000-4000-8000-000000000006"
+SUB_DELETED = "5b000000-0000-4000-8000-000000000007"
+SUB_OTHER_TENANT = "5b000000-0000-4000-8000-000000000008"
+SUB_THROTTLED = "5b000000-0000-4000-8000-000000000009"
+SUB_OUTAGE = "5b000000-0000-4000-8000-00000000000a"
+SUB_SLOW = "5b000000-0000-4000-8000-00000000000b"
+SUB_UNREGISTERED_TRAP = "5b000000-0000-4000-8000-00000000000c"
+SUB_UNKNOWN = "5b000000-0000-4000-8000-0000000000ff"
+
+
+def subscriptions():
+    """Return a fresh set of subscriptions; provider registration changes their state."""
+    return {
+        SUB_READY: Subscription("Production"),
+        SUB_PROVIDER_NOT_REGISTERED: Subscription("New", provider="NotRegistered"),
+        SUB_PROVIDER_REGISTERING: Subscription("Registering", provider="Registering"),
+        SUB_DISABLED: Subscription("Disabled", state="Disabled"),
+        SUB_WARNED: Subscription("Warned", state="Warned"),
+        SUB_PAST_DUE: Subscription("Past due", state="PastDue"),
+        SUB_DELETED: Subscription("Deleted", state="Deleted"),
+        SUB_OTHER_TENANT: Subscription("Fabrikam", tenant=OTHER_TENANT),
+        SUB_THROTTLED: Subscription("Busy", fault="throttled"),
+        SUB_OUTAGE: Subscription("Outage", fault="outage"),
+        SUB_SLOW: Subscription("Slow", fault="slow"),
+        SUB_UNREGISTERED_TRAP: Subscription("Trap", trap=True),
+    }
+
+
+# The permissions of Azure's built-in roles, as the permissions API reports them.
+ROLE_PERMISSIONS = {
+    "Contributor": {
+        "actions": ["*"],
+        "notActions": [
+            "Microsoft.Authorization/*/Delete",
+            "Microsoft.Authorization/*/Write",
+            "Microsoft.Authorization/elevateAccess/Action",
+            "Microsoft.Blueprint/blueprintAssignments/write",
+            "Microsoft.Blueprint/blueprintAssignments/delete",
+            "Microsoft.Compute/galleries/share/action",
+            "Microsoft.Purview/consents/write",
+            "Microsoft.Purview/consents/delete",
+            "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
+            "Microsoft.Subscription/cancel/action",
+            "Microsoft.Subscription/enable/action",
+        ],
+        "dataActions": [],
+        "notDataActions": [],
+    },
+    "Reader": {"actions": ["*/read"], "notActions": [], "dataActions": [], "notDataActions": []},
+}
