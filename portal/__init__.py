@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Flask
 
 from . import cli, config, database, errors, headers, templating
+from .config import Limits
 from .crypto import KeyRing
 from .extensions import csrf, db, migrate
 
@@ -29,6 +30,11 @@ def create_app(test_config=None):
         # Tie CSRF tokens to the session, not to the hour: following the guide in Azure can
         # take longer than that, and an expired form would throw away what was typed.
         WTF_CSRF_TIME_LIMIT=None,
+        # How long a verification may wait on Azure, and how it watches a provider register.
+        VERIFY_LIMITS=Limits(),
+        VERIFY_DEADLINE=120,
+        PROVIDER_POLL_INTERVAL=5,
+        PROVIDER_POLL_TIMEOUT=180,
     )
     if test_config is None:
         app.config.from_mapping(config.load(os.environ, app.instance_path))
@@ -42,10 +48,11 @@ def create_app(test_config=None):
     with app.app_context():
         database.configure(db.engine)
 
-    from .views import accounts, embed
+    from .views import accounts, embed, verifications
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(verifications.bp)
     errors.register(app)
     headers.register(app)
     templating.register(app)

@@ -11,7 +11,10 @@ import json
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
+
+from .verification.clouds import CLOUDS
 
 # Each entry: environment variable, Flask config key, how to make a development value.
 GENERATED_SECRETS = (
@@ -30,6 +33,21 @@ DEV_SECRETS_FILE = "dev-secrets.json"
 FRAME_SOURCE = re.compile(
     r"^(?:'self'|'none'|https?://(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?)$"
 )
+
+
+HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[^\s]*)?$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one verification may wait on Azure."""
+
+    connect_timeout: float = 5
+    read_timeout: float = 15
+    retries: int = 2
+    backoff_max: float = 4
+    # A longer Retry-After is not waited for: the step ends as Azure's fault, with a retry.
+    retry_after_max: float = 10
 
 
 class ConfigError(Exception):
@@ -57,6 +75,7 @@ def load(environ, instance_path):
         "REDIS_URL": environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
         "FRAME_ANCESTORS": frame_ancestors(environ.get("PORTAL_FRAME_ANCESTORS", ""), production),
         "SESSION_COOKIE_SECURE": production,
+        **azure_endpoints(environ),
     }
 
 
@@ -110,6 +129,21 @@ def database_url(value, instance_path):
         if value.startswith(prefix):
             return "postgresql+psycopg://" + value[len(prefix) :]
     return value
+
+
+def azure_endpoints(environ):
+    """Return the Azure cloud and any endpoint overrides (a private cloud, or the fake)."""
+    cloud = environ.get("AZURE_CLOUD", "").strip() or "public"
+    if cloud not in CLOUDS:
+        raise ConfigError(f"AZURE_CLOUD must be one of {', '.join(CLOUDS)}, not {cloud!r}")
+    endpoints = {"AZURE_CLOUD": cloud}
+    for name in ("AZURE_AUTHORITY_HOST", "AZURE_RESOURCE_MANAGER_URL"):
+        value = environ.get(name, "").strip().rstrip("/")
+        # Tokens and secrets travel to these hosts: never over plain HTTP.
+        if value and not HTTPS_URL.match(value):
+            raise ConfigError(f"{name} must be an https:// URL")
+        endpoints[name] = value or None
+    return endpoints
 
 
 def frame_ancestors(value, production):

@@ -204,12 +204,13 @@ class AccountForm(FlaskForm):
     def fill(self, account):
         """Copy the validated values onto `account`, replacing the secret only if one was given."""
         account.rename(self.name.data)
-        account.tenant_id = self.tenant_id.data
-        account.client_id = self.client_id.data
-        account.subscription_id = self.subscription_id.data
+        account.change_credentials(
+            self.tenant_id.data,
+            self.client_id.data,
+            self.subscription_id.data,
+            secret=self.client_secret.data or None,
+        )
         account.secret_expires_on = self.secret_expires_on.data
-        if self.client_secret.data:
-            account.set_client_secret(self.client_secret.data)
 
 
 class EditAccountForm(AccountForm):

@@ -1,18 +1,30 @@
 """Database models: workspaces, their Azure accounts, and spent link tokens."""
 
+import hashlib
 import uuid
 from datetime import UTC, date, datetime
 
 from flask import current_app
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .verification.steps import Step, StepState, VerificationState
 
 
 def utcnow():
     """Return the time in UTC without a zone: SQLite keeps no zone, so every column is UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def stored_enum(enum, length):
+    """Store a str Enum by its value, as a plain string column on every database."""
+    return db.Enum(
+        enum,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def new_id():
@@ -51,12 +63,48 @@ class AzureAccount(db.Model):
     secret_expires_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the values Azure checks last changed: an older verification no longer speaks for them.
+    credentials_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     workspace: Mapped[Workspace] = relationship(back_populates="accounts")
+    verifications: Mapped[list["Verification"]] = relationship(
+        back_populates="account",
+        cascade="all, delete-orphan",
+        order_by="Verification.created_at.desc()",
+        lazy="dynamic",
+    )
+
+    @property
+    def last_verification(self):
+        return self.verifications.first()
+
+    @property
+    def needs_verification(self):
+        """Tell whether no verification has checked the account's current values yet."""
+        last = self.last_verification
+        return last is None or last.created_at < self.credentials_changed_at
+
+    @property
+    def last_verified_at(self):
+        passed = self.verifications.filter_by(state=VerificationState.PASSED).first()
+        return passed.finished_at if passed else None
 
     @staticmethod
     def name_key_for(name):
         return " ".join(name.split()).casefold()
+
+    def change_credentials(self, tenant_id, client_id, subscription_id, secret=None):
+        """Set the values Azure checks; a real change makes earlier verifications outdated."""
+        changed = (tenant_id, client_id, subscription_id) != (
+            self.tenant_id,
+            self.client_id,
+            self.subscription_id,
+        )
+        self.tenant_id, self.client_id, self.subscription_id = tenant_id, client_id, subscription_id
+        if secret:
+            self.set_client_secret(secret)
+        if changed or secret:
+            self.credentials_changed_at = utcnow()
 
     def rename(self, name):
         self.name = name
@@ -85,6 +133,73 @@ class AzureAccount(db.Model):
         secret = ring.decrypt(self.client_secret_sealed, context=self._secret_context)
         self.client_secret_sealed = ring.encrypt(secret, context=self._secret_context)
         return True
+
+
+class Verification(db.Model):
+    """One run of the checks for an account; the database, not RQ, keeps its outcome."""
+
+    __table_args__ = (UniqueConstraint("account_id", "running"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("azure_account.id", ondelete="CASCADE"))
+    state: Mapped[VerificationState] = mapped_column(
+        stored_enum(VerificationState, 16),
+        default=VerificationState.RUNNING,
+    )
+    # True while running and NULL after: the unique constraint then allows one running
+    # verification per account, however many clicks arrive at once.
+    running: Mapped[bool | None] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime]
+
+    account: Mapped[AzureAccount] = relationship(back_populates="verifications")
+    steps: Mapped[list["StepResult"]] = relationship(
+        back_populates="verification", cascade="all, delete-orphan", order_by="StepResult.position"
+    )
+
+    @property
+    def progress_key(self):
+        """A short fingerprint of what the page shows, so polling can skip unchanged answers."""
+        shown = [self.state.value] + [
+            f"{r.step.value}:{r.state.value}:{r.code}" for r in self.steps
+        ]
+        return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
+
+    def step(self, step):
+        return next(result for result in self.steps if result.step == step)
+
+    def finish(self):
+        """End the run: a step still unfinished was interrupted; then sum up the steps."""
+        for row in self.steps:
+            if row.state.unfinished:
+                row.state, row.code = StepState.ERROR, "Interrupted"
+        self.state = VerificationState.of({row.state for row in self.steps})
+        self.running = None
+        self.finished_at = utcnow()
+
+
+class StepResult(db.Model):
+    """What one guide step came to in one verification."""
+
+    __table_args__ = (UniqueConstraint("verification_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[str] = mapped_column(ForeignKey("verification.id", ondelete="CASCADE"))
+    step: Mapped[Step] = mapped_column(stored_enum(Step, 32))
+    position: Mapped[int]
+    state: Mapped[StepState] = mapped_column(
+        stored_enum(StepState, 16),
+        default=StepState.PENDING,
+    )
+    # Azure's code (AADSTS7000215, AuthorizationFailed) or ours (ReaderOnly, NotRegistered).
+    code: Mapped[str | None] = mapped_column(String(128))
+    # Azure's own words, shown under "details" with the ids support asks for.
+    azure_message: Mapped[str | None] = mapped_column(Text)
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    verification: Mapped[Verification] = relationship(back_populates="steps")
 
 
 class SpentLinkToken(db.Model):

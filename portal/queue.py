@@ -1,3 +1,29 @@
-"""The RQ queue that verification jobs go through."""
+"""The RQ queue that verification jobs go through; jobs carry a verification id and no secret."""
+
+from flask import current_app
+from redis import Redis
+from rq import Queue
 
 QUEUE_NAME = "verifications"
+
+
+def queue():
+    """Return the verification queue, connecting to Redis once per app."""
+    connection = current_app.extensions.get("redis")
+    if connection is None:
+        connection = Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
+        )
+        current_app.extensions["redis"] = connection
+    return Queue(QUEUE_NAME, connection=connection)
+
+
+def enqueue(job, verification_id):
+    """Queue `job(verification_id)`; its outcome lives in the database, not in RQ."""
+    return queue().enqueue(
+        job,
+        verification_id,
+        job_timeout=current_app.config["VERIFY_DEADLINE"],
+        result_ttl=0,
+        failure_ttl=24 * 3600,
+    )

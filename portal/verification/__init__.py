@@ -1,0 +1,1 @@
+"""Verifying an account against Azure: the checks, the catalogue of fixes, and the run."""

@@ -1,0 +1,130 @@
+"""Azure clients built for verification: our timeouts and bounded retries, our cloud endpoints.
+
+azure-core's defaults suit long-running services, not a customer waiting for an answer: 10
+retries with 300 s timeouts, Retry-After honoured however long, and management clients that
+register a resource provider by themselves on a 409 and poll it with no deadline. Everything
+here is built fresh for one verification, so no cached token reply is ever reused.
+"""
+
+from urllib.parse import quote
+
+from azure.core import PipelineClient
+from azure.core.pipeline import policies
+from azure.core.rest import HttpRequest
+from azure.identity import ClientSecretCredential
+from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+PERMISSIONS_API_VERSION = "2022-04-01"
+USER_AGENT = "coldsend-azure-connect"
+
+
+class BoundedRetryPolicy(policies.RetryPolicy):
+    """Retry as azure-core does, but never sleep longer than `retry_after_max` for Retry-After."""
+
+    def __init__(self, retry_after_max=10, **kwargs):
+        super().__init__(**kwargs)
+        self.retry_after_max = retry_after_max
+
+    def is_retry(self, settings, response):
+        retry_after = self.get_retry_after(response)
+        if retry_after is not None and retry_after > self.retry_after_max:
+            return False
+        return super().is_retry(settings, response)
+
+
+class AzureSession:
+    """The clients one verification uses, all signed in as the customer's app."""
+
+    def __init__(self, cloud, limits, tenant_id, client_id, client_secret, request_id):
+        self.cloud, self.limits, self.tenant_id = cloud, limits, tenant_id
+        self.request_id = request_id
+        self.credential = ClientSecretCredential(
+            tenant_id,
+            client_id,
+            client_secret,
+            authority=cloud.authority_host,
+            disable_instance_discovery=not cloud.known_authority,
+            retry_policy_class=BoundedRetryPolicy,
+            **self._transport_settings(),
+        )
+
+    def _transport_settings(self):
+        limits = self.limits
+        return {
+            "connection_timeout": limits.connect_timeout,
+            "read_timeout": limits.read_timeout,
+            "retry_total": limits.retries,
+            "retry_backoff_max": limits.backoff_max,
+            "retry_after_max": limits.retry_after_max,
+        }
+
+    def _retry(self):
+        settings = self._transport_settings()
+        for transport_only in ("connection_timeout", "read_timeout"):
+            settings.pop(transport_only)
+        return BoundedRetryPolicy(**settings)
+
+    def _arm_policies(self):
+        return [
+            policies.RequestIdPolicy(request_id=self.request_id),
+            policies.HeadersPolicy(),
+            policies.UserAgentPolicy(base_user_agent=USER_AGENT),
+            policies.ContentDecodePolicy(),
+            # Left out on purpose: ARMAutoResourceProviderRegistrationPolicy, which answers a
+            # 409 MissingSubscriptionRegistration by registering the provider itself.
+            policies.RedirectPolicy(),
+            self._retry(),
+            ARMChallengeAuthenticationPolicy(self.credential, self.cloud.scope),
+            policies.SensitiveHeaderCleanupPolicy(),
+            ARMHttpLoggingPolicy(),
+        ]
+
+    def _arm_settings(self):
+        return {
+            "base_url": self.cloud.resource_manager,
+            "credential_scopes": [self.cloud.scope],
+            "policies": self._arm_policies(),
+            "connection_timeout": self.limits.connect_timeout,
+            "read_timeout": self.limits.read_timeout,
+        }
+
+    def openid_configuration(self):
+        """GET the tenant's OpenID configuration: no credentials needed, GUID or domain alike."""
+        client = PipelineClient(
+            base_url=self.cloud.authority_host,
+            policies=[
+                policies.RequestIdPolicy(request_id=self.request_id),
+                policies.UserAgentPolicy(base_user_agent=USER_AGENT),
+                self._retry(),
+            ],
+            connection_timeout=self.limits.connect_timeout,
+            read_timeout=self.limits.read_timeout,
+        )
+        path = f"/{quote(self.tenant_id, safe='')}/v2.0/.well-known/openid-configuration"
+        with client:
+            return client.send_request(HttpRequest("GET", self.cloud.authority_host + path))
+
+    def management_token(self):
+        return self.credential.get_token(self.cloud.scope)
+
+    def subscriptions(self):
+        return SubscriptionClient(self.credential, **self._arm_settings())
+
+    def resources(self, subscription_id):
+        return ResourceManagementClient(self.credential, subscription_id, **self._arm_settings())
+
+    def permissions(self, subscription_id):
+        """GET what the app may do on the subscription: the SDK offers this only per group."""
+        path = (
+            f"/subscriptions/{quote(subscription_id)}/providers/Microsoft.Authorization/"
+            f"permissions?api-version={PERMISSIONS_API_VERSION}"
+        )
+        with self.resources(subscription_id) as client:
+            response = client.send_request(HttpRequest("GET", path))
+            response.read()
+            return response
+
+    def close(self):
+        self.credential.close()

@@ -1,0 +1,270 @@
+"""One small function per guide step, each asking Azure one question and saying what it found.
+
+Checks know nothing of Flask, the database or the words shown to customers: they return an
+Outcome with Azure's code (or ours), Azure's own message and the facts the catalogue needs.
+Azure's faults (throttling, 5xx, timeouts, no connection) become `error`, never `failed`.
+"""
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass, field
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+
+from .steps import Step, StepState
+
+# What ColdSend does in the subscription: resource groups and Communication Services resources.
+REQUIRED_ACTIONS = (
+    "Microsoft.Resources/subscriptions/resourceGroups/write",
+    "Microsoft.Communication/communicationServices/write",
+    "Microsoft.Communication/emailServices/write",
+    "Microsoft.Communication/emailServices/domains/write",
+    "Microsoft.Communication/register/action",
+)
+AADSTS = re.compile(r"AADSTS(\d+)")
+TRACE_IDS = re.compile(r"(Trace ID|Correlation ID|Timestamp): ([^\r\n]+)")
+EXPECTED_TENANT = re.compile(r"must match the tenant 'https://[^/]+/([0-9a-f-]{36})/'", re.I)
+# Subscription states: Warned and PastDue still work, for now; Disabled and Deleted do not.
+SUBSCRIPTION_STATES = {
+    "Enabled": (StepState.PASSED, None),
+    "Warned": (StepState.WARNING, "SubscriptionWarned"),
+    "PastDue": (StepState.WARNING, "SubscriptionPastDue"),
+    "Disabled": (StepState.FAILED, "SubscriptionDisabled"),
+    "Deleted": (StepState.FAILED, "SubscriptionDeleted"),
+}
+PROVIDER_STATES = {
+    "Registered": (StepState.PASSED, None),
+    "Registering": (StepState.WAITING, "Registering"),
+    "NotRegistered": (StepState.FAILED, "NotRegistered"),
+    "Unregistered": (StepState.FAILED, "NotRegistered"),
+    "Unregistering": (StepState.FAILED, "Unregistering"),
+}
+PROVIDER = "Microsoft.Communication"
+
+
+@dataclass
+class Outcome:
+    step: Step
+    state: StepState
+    code: str | None = None
+    azure_message: str | None = None
+    facts: dict = field(default_factory=dict)
+
+
+def tenant_exists(session):
+    """Step 1: does Microsoft Entra ID know this tenant? Asked without any credential."""
+    try:
+        response = session.openid_configuration()
+    except AzureError as error:
+        return azure_fault(Step.TENANT_ID, error)
+    if response.status_code == 200:
+        issuer = response.json().get("issuer", "")
+        match = re.search(r"/([0-9a-f-]{36})/", issuer)
+        return Outcome(Step.TENANT_ID, StepState.PASSED, facts={"directory": match and match[1]})
+    body = _json(response.text())
+    description = body.get("error_description", "")
+    code = AADSTS.search(description)
+    if response.status_code == 400 and code:
+        return Outcome(
+            Step.TENANT_ID,
+            StepState.FAILED,
+            f"AADSTS{code[1]}",
+            description,
+            facts=_trace_ids(description),
+        )
+    return http_fault(Step.TENANT_ID, response.status_code, response.text())
+
+
+def app_signs_in(session):
+    """Steps 2 and 3: can the app sign in with this secret? One token request answers both."""
+    try:
+        session.management_token()
+    except ClientAuthenticationError as error:
+        return _sign_in_failure(str(error.message or error))
+    except AzureError as error:
+        return [azure_fault(Step.CLIENT_ID, error), azure_fault(Step.CLIENT_SECRET, error)]
+    return [
+        Outcome(Step.CLIENT_ID, StepState.PASSED),
+        Outcome(Step.CLIENT_SECRET, StepState.PASSED),
+    ]
+
+
+# Where a sign-in error code points: the app (step 2) or its secret (step 3).
+SECRET_CODES = {"AADSTS7000215", "AADSTS7000222", "AADSTS7000216"}
+TENANT_CODES = {"AADSTS90002", "AADSTS900023"}
+
+
+def _sign_in_failure(message):
+    match = AADSTS.search(message)
+    if not match:
+        # azure-core gives up on a token endpoint that keeps failing with only "HTTP Error: 503".
+        fault = Outcome(Step.CLIENT_ID, StepState.ERROR, "AzureUnavailable", message)
+        return [fault, Outcome(Step.CLIENT_SECRET, StepState.ERROR, "AzureUnavailable", message)]
+    code = f"AADSTS{match[1]}"
+    description = message[match.start() :]
+    failed = Outcome(None, StepState.FAILED, code, description, facts=_trace_ids(description))
+    if code in SECRET_CODES:
+        failed.step = Step.CLIENT_SECRET
+        return [Outcome(Step.CLIENT_ID, StepState.PASSED), failed]
+    failed.step = Step.TENANT_ID if code in TENANT_CODES else Step.CLIENT_ID
+    return [failed, skipped(Step.CLIENT_SECRET, blocked_by=Step.CLIENT_ID)]
+
+
+def subscription_usable(session, subscription_id):
+    """Step 5: does the subscription exist in this directory, and is it active?"""
+    try:
+        with session.subscriptions() as client:
+            subscription = client.subscriptions.get(subscription_id)
+    except HttpResponseError as error:
+        return arm_failure(Step.SUBSCRIPTION_ID, error)
+    except AzureError as error:
+        return azure_fault(Step.SUBSCRIPTION_ID, error)
+    state = _enum_text(subscription.state)
+    step_state, code = SUBSCRIPTION_STATES.get(state, (StepState.WARNING, "SubscriptionState"))
+    facts = {"name": subscription.display_name, "state": state}
+    return Outcome(Step.SUBSCRIPTION_ID, step_state, code, facts=facts)
+
+
+def role_allows_setup(session, subscription_id):
+    """Step 4: may the app create what ColdSend needs? Decided from actions, not role names."""
+    try:
+        response = session.permissions(subscription_id)
+    except AzureError as error:
+        return azure_fault(Step.PERMISSIONS, error)
+    if response.status_code != 200:
+        body = _json(response.text()).get("error", {})
+        if response.status_code in (401, 403, 404, 409) and body.get("code"):
+            facts = _arm_ids(response.headers)
+            return Outcome(
+                Step.PERMISSIONS, StepState.FAILED, body["code"], body.get("message"), facts
+            )
+        return http_fault(Step.PERMISSIONS, response.status_code, response.text())
+    grants = response.json().get("value", [])
+    if not grants:
+        return Outcome(Step.PERMISSIONS, StepState.FAILED, "NoRoleAssignment")
+    missing = [action for action in REQUIRED_ACTIONS if not allowed(action, grants)]
+    if not missing:
+        return Outcome(Step.PERMISSIONS, StepState.PASSED)
+    reads_only = all(
+        action.lower().endswith("/read") for grant in grants for action in grant.get("actions", [])
+    )
+    code = "ReaderOnly" if reads_only else "MissingPermissions"
+    return Outcome(Step.PERMISSIONS, StepState.FAILED, code, facts={"missing": missing})
+
+
+def allowed(action, grants):
+    """Tell whether any grant's actions, less its notActions, cover `action` (case-insensitive)."""
+
+    def covers(patterns):
+        return any(fnmatch.fnmatch(action.lower(), pattern.lower()) for pattern in patterns)
+
+    return any(
+        covers(grant.get("actions", [])) and not covers(grant.get("notActions", []))
+        for grant in grants
+    )
+
+
+def provider_registered(session, subscription_id):
+    """Step 6: is Microsoft.Communication registered on the subscription?"""
+    try:
+        with session.resources(subscription_id) as client:
+            provider = client.providers.get(PROVIDER)
+    except HttpResponseError as error:
+        return arm_failure(Step.COMMUNICATION_PROVIDER, error)
+    except AzureError as error:
+        return azure_fault(Step.COMMUNICATION_PROVIDER, error)
+    return provider_outcome(provider.registration_state)
+
+
+def register_provider(session, subscription_id):
+    """Ask Azure to register Microsoft.Communication, as the customer's own app."""
+    try:
+        with session.resources(subscription_id) as client:
+            provider = client.providers.register(PROVIDER)
+    except HttpResponseError as error:
+        return arm_failure(Step.COMMUNICATION_PROVIDER, error)
+    except AzureError as error:
+        return azure_fault(Step.COMMUNICATION_PROVIDER, error)
+    return provider_outcome(provider.registration_state)
+
+
+def provider_outcome(registration_state):
+    state = _enum_text(registration_state)
+    step_state, code = PROVIDER_STATES.get(state, (StepState.WARNING, "ProviderState"))
+    return Outcome(Step.COMMUNICATION_PROVIDER, step_state, code, facts={"state": state})
+
+
+def skipped(step, blocked_by):
+    return Outcome(step, StepState.SKIPPED, facts={"blocked_by": blocked_by.value})
+
+
+def arm_failure(step, error):
+    """An ARM error answer: the customer's to fix if it has a code, else Azure's fault."""
+    status = error.status_code or 0
+    code = error.error.code if error.error else None
+    if status == 429 or status >= 500 or not code:
+        return azure_fault(step, error)
+    facts = _arm_ids(error.response.headers if error.response else {})
+    expected = EXPECTED_TENANT.search(error.error.message or "")
+    if expected:
+        facts["expected_tenant"] = expected[1]
+    return Outcome(step, StepState.FAILED, code, error.error.message, facts)
+
+
+def azure_fault(step, error):
+    """Azure did not answer usefully: throttled, failing, slow or out of reach."""
+    status = getattr(error, "status_code", None)
+    if status == 429:
+        code = "AzureThrottled"
+    elif (
+        isinstance(error, ServiceResponseError | ServiceRequestError)
+        and "timed out" in str(error).lower()
+    ):
+        code = "AzureTimeout"
+    elif isinstance(error, ServiceRequestError):
+        code = "AzureUnreachable"
+    else:
+        code = "AzureUnavailable"
+    return Outcome(step, StepState.ERROR, code, str(error.message or error)[:2000])
+
+
+def http_fault(step, status, text):
+    return Outcome(step, StepState.ERROR, "AzureUnavailable", f"HTTP {status}: {text[:500]}")
+
+
+def _enum_text(value):
+    """The SDK gives some states as enums and others as strings; compare them as Azure's text."""
+    return str(getattr(value, "value", value) or "")
+
+
+def _json(text):
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _trace_ids(description):
+    return {
+        name.lower().replace(" ", "_"): value.strip()
+        for name, value in TRACE_IDS.findall(description)
+    }
+
+
+def _arm_ids(headers):
+    return {
+        key: headers[header]
+        for key, header in (
+            ("request_id", "x-ms-request-id"),
+            ("correlation_id", "x-ms-correlation-request-id"),
+        )
+        if header in headers
+    }

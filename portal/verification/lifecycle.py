@@ -1,0 +1,67 @@
+"""Starting a verification, restarting it for provider registration, and ending stale ones."""
+
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError
+
+from .. import jobs, queue
+from ..extensions import db
+from ..models import StepResult, Verification, utcnow
+from .steps import Step, StepState, VerificationState
+
+
+def start(account):
+    """Start verifying `account`, or return the verification already running for it."""
+    verification = Verification(account=account, deadline_at=deadline())
+    verification.steps = [StepResult(step=step, position=step.number) for step in Step]
+    db.session.add(verification)
+    try:
+        db.session.commit()
+    except IntegrityError:  # one is running already: a second click joins it
+        db.session.rollback()
+        return account.verifications.filter_by(running=True).first()
+    return dispatch(jobs.verify, verification)
+
+
+def register_provider(verification):
+    """Reopen a finished verification to register Microsoft.Communication; None if not allowed."""
+    row = verification.step(Step.COMMUNICATION_PROVIDER)
+    if verification.running or row.code != "NotRegistered":
+        return None
+    verification.running, verification.state = True, VerificationState.RUNNING
+    verification.finished_at, verification.deadline_at = None, deadline()
+    row.state, row.code = StepState.WAITING, "Registering"
+    try:
+        db.session.commit()
+    except IntegrityError:  # another verification of this account started meanwhile
+        db.session.rollback()
+        return None
+    return dispatch(jobs.register_provider, verification)
+
+
+def dispatch(job, verification):
+    try:
+        queue.enqueue(job, verification.id)
+    except RedisError:
+        current_app.logger.exception("Could not queue verification %s", verification.id)
+        interrupt(verification)
+    return verification
+
+
+def expire_if_stale(verification):
+    """End a verification whose job vanished: shown as interrupted, with a retry, never running."""
+    if verification and verification.running and utcnow() > verification.deadline_at:
+        interrupt(verification)
+    return verification
+
+
+def interrupt(verification):
+    verification.finish()
+    db.session.commit()
+
+
+def deadline():
+    # The job's own timeout plus a margin for the queue: past this, nothing is coming.
+    return utcnow() + timedelta(seconds=current_app.config["VERIFY_DEADLINE"] + 30)
