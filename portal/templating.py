@@ -2,10 +2,38 @@
 
 from datetime import date
 
+from flask import current_app
+
+from .verification import catalogue
+from .verification.clouds import cloud_from
+
 
 def register(app):
     app.add_template_filter(day)
+    app.add_template_filter(moment)
     app.add_template_global(date.today, "today")
+    app.add_template_global(catalogue.guidance_for)
+    app.add_template_global(catalogue.troubleshooting)
+    app.add_template_global(catalogue.say)
+    app.add_template_global(portal_link)
+    app.add_template_global(catalogue.USER_IMPERSONATION_NOTE, "user_impersonation_note")
+
+
+def portal_link(guidance, account, facts=None):
+    """Link to the Azure portal page that fixes `guidance`, for this account's own IDs."""
+    values = {
+        "portal": cloud_from(current_app.config).portal,
+        "tenant_id": account.tenant_id,
+        "client_id": account.client_id,
+        "subscription_id": account.subscription_id,
+        **(facts or {}),
+    }
+    return catalogue.link_for(guidance, values)
+
+
+def moment(value):
+    """Show a time as the day and the minute, in UTC, such as 26 November 2026, 14:05 UTC."""
+    return f"{day(value)}, {value:%H:%M} UTC"
 
 
 def day(value):

@@ -9,10 +9,15 @@ from contextlib import nullcontext
 import pytest
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
+from redis import Redis
+from rq import SimpleWorker
 from werkzeug.serving import make_server
 
+from fake_azure.serve import running as fake_azure_running
 from portal import config, create_app, signed_links
+from portal.config import Limits
 from portal.extensions import db
+from portal.queue import QUEUE_NAME
 
 from .servers import postgresql_server, redis_server
 
@@ -40,6 +45,20 @@ def redis_url():
 
 
 @pytest.fixture(scope="session")
+def fake_azure(tmp_path_factory):
+    """The fake Entra ID and ARM over HTTPS; the real SDKs trust its CA through requests."""
+    with fake_azure_running(tmp_path_factory.mktemp("fake-azure")) as (url, ca_path, fake):
+        previous = os.environ.get("REQUESTS_CA_BUNDLE")
+        os.environ["REQUESTS_CA_BUNDLE"] = ca_path
+        fake.url, fake.ca_path = url, ca_path
+        yield fake
+        if previous is None:
+            del os.environ["REQUESTS_CA_BUNDLE"]
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = previous
+
+
+@pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if os.environ.get("PORTAL_TEST_DATABASE", "sqlite") == "postgresql":
         server = postgresql_server()
@@ -62,9 +81,23 @@ def make_app(database_url, redis_url="redis://127.0.0.1:1/0", **environment):
     return create_app({**settings, "TESTING": True})
 
 
+# Short enough to keep the suite fast, long enough for the fake's answers.
+TEST_LIMITS = Limits(
+    connect_timeout=2, read_timeout=1, retries=1, backoff_max=0.1, retry_after_max=2
+)
+
+
 @pytest.fixture
-def app(database_url):
-    app = make_app(database_url)
+def app(database_url, redis_url, fake_azure):
+    app = make_app(
+        database_url,
+        redis_url,
+        AZURE_AUTHORITY_HOST=fake_azure.url,
+        AZURE_RESOURCE_MANAGER_URL=fake_azure.url,
+    )
+    app.config.update(VERIFY_LIMITS=TEST_LIMITS, PROVIDER_POLL_INTERVAL=0.05)
+    fake_azure.reset()
+    Redis.from_url(redis_url).flushdb()
     yield app
     with app.app_context():
         db.session.remove()
@@ -82,6 +115,13 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def work_off(app):
+    """Run every queued job to the end in this process, as the worker would."""
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    with app.app_context():
+        SimpleWorker([QUEUE_NAME], connection=connection).work(burst=True)
 
 
 def link_token(app, workspace="acme", name="Acme Ltd", **kwargs):

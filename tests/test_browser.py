@@ -48,7 +48,7 @@ def test_customer_follows_the_link_corrects_a_mistake_and_saves_an_account(app, 
     assert CLIENT_SECRET not in page.content()
     page.get_by_role("link", name="All accounts").click()
     expect(page.get_by_role("row", name=re.compile("Production"))).to_contain_text(
-        "Not verified yet"
+        "Verifying…"
     )
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
 from ..models import AzureAccount
+from ..verification import lifecycle
 from .embed import workspace_required
 
 bp = Blueprint("accounts", __name__)
@@ -37,6 +38,7 @@ def new():
         db.session.add(account)
         db.session.commit()
         flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
+        lifecycle.start(account)
         return redirect(url_for("accounts.show", account_id=account.id), 303)
     return render_template("accounts/new.html", form=form), 422 if form.errors else 200
 
@@ -44,8 +46,10 @@ def new():
 @bp.get("/accounts/<account_id>")
 @workspace_required
 def show(account_id):
-    """Show one account; its secret only as the date it was set."""
-    return render_template("accounts/show.html", account=account_or_404(account_id))
+    """Show one account with its verification; its secret only as the date it was set."""
+    account = account_or_404(account_id)
+    lifecycle.expire_if_stale(account.last_verification)
+    return render_template("accounts/show.html", account=account, form=ConfirmForm())
 
 
 @bp.route("/accounts/<account_id>/edit", methods=["GET", "POST"])
@@ -58,6 +62,8 @@ def edit(account_id):
         form.fill(account)
         db.session.commit()
         flash(f"Saved your changes to “{account.name}”.")
+        if account.needs_verification:
+            lifecycle.start(account)
         return redirect(url_for("accounts.show", account_id=account.id), 303)
     status = 422 if form.errors else 200
     return render_template("accounts/edit.html", form=form, account=account), status

@@ -1,0 +1,67 @@
+"""Verifying an account: start, the live status partial, and registering the provider."""
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..forms import ConfirmForm
+from ..models import Verification
+from ..verification import lifecycle
+from .accounts import account_or_404
+from .embed import workspace_required
+
+bp = Blueprint("verifications", __name__, url_prefix="/accounts/<account_id>/verifications")
+
+
+def verification_or_404(account, verification_id):
+    return db.first_or_404(
+        db.select(Verification).filter_by(id=verification_id, account_id=account.id)
+    )
+
+
+def answer(account, verification):
+    """Return the panel to htmx, or send a browser without it back to the account page."""
+    if request.headers.get("HX-Request"):
+        return panel_response(account, verification)
+    return redirect(url_for("accounts.show", account_id=account.id, _anchor="verification"), 303)
+
+
+def panel_response(account, verification):
+    return render_template(
+        "verifications/_panel.html",
+        account=account,
+        verification=verification,
+        form=ConfirmForm(),
+        announce=True,
+    )
+
+
+@bp.post("")
+@workspace_required
+def start(account_id):
+    """Verify the account now; a click while one runs joins the running one."""
+    account = account_or_404(account_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("accounts.show", account_id=account.id), 303)
+    return answer(account, lifecycle.start(account))
+
+
+@bp.get("/<verification_id>")
+@workspace_required
+def status(account_id, verification_id):
+    """Serve the status partial; 204 while nothing changed since the `seen` version."""
+    account = account_or_404(account_id)
+    verification = lifecycle.expire_if_stale(verification_or_404(account, verification_id))
+    if request.args.get("seen") == verification.progress_key:
+        return "", 204
+    return panel_response(account, verification)
+
+
+@bp.post("/<verification_id>/provider-registration")
+@workspace_required
+def register_provider(account_id, verification_id):
+    """Register Microsoft.Communication with the customer's own app, and watch it finish."""
+    account = account_or_404(account_id)
+    verification = verification_or_404(account, verification_id)
+    if ConfirmForm().validate_on_submit():
+        lifecycle.register_provider(verification)
+    return answer(account, verification)

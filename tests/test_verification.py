@@ -1,0 +1,308 @@
+"""Verify, end to end: the real Azure SDKs against the fake over HTTPS, a real Redis and worker.
+
+Each case types values into the form, lets the worker run the job, and reads the stable
+markers (data-step, data-state, data-code) of every step from the account page.
+"""
+
+import re
+
+import pytest
+from redis import Redis
+
+from fake_azure import scenarios as azure
+
+from .conftest import add_account, work_off
+
+GOOD = {
+    "tenant_id": azure.TENANT,
+    "client_id": azure.APP_CONTRIBUTOR,
+    "client_secret": azure.SECRET,
+    "subscription_id": azure.SUB_READY,
+}
+STEPS = [
+    "tenant-id",
+    "client-id",
+    "client-secret",
+    "permissions",
+    "subscription-id",
+    "communication-provider",
+]
+
+
+def markers(page):
+    """Return {step: (state, code)} from the page's stable markers, in page order."""
+    found = re.findall(
+        r'data-step="([a-z-]+)" data-state="([a-z]+)"(?: data-code="([^"]+)")?', page
+    )
+    assert [step for step, _, _ in found] == STEPS
+    return {step: (state, code or None) for step, state, code in found}
+
+
+def step_html(page, step):
+    """The markup of one step, up to the next step's."""
+    start = page.index(f'data-step="{step}"')
+    following = page.find('data-step="', start + 1)
+    return page[start : following if following != -1 else len(page)]
+
+
+def verification_state(page):
+    return re.search(r'data-verification-state="([a-z]+)"', page).group(1)
+
+
+def verify(app, customer, **changes):
+    """Save an account with these values, run the queued job, return the account page."""
+    account_id = add_account(customer, **{**GOOD, **changes})
+    work_off(app)
+    return account_id, customer.get(f"/accounts/{account_id}").text
+
+
+P, F, S, W, E = "passed", "failed", "skipped", "warning", "error"
+
+CASES = {
+    "everything-right": ({}, "passed", [P, P, P, P, P, P], {}),
+    "tenant-as-domain": ({"tenant_id": azure.TENANT_DOMAIN}, "passed", [P] * 6, {}),
+    "tenant-unknown": (
+        {"tenant_id": "deadbeef-0000-4000-8000-000000000000"},
+        "failed",
+        [F, S, S, S, S, S],
+        {"tenant-id": "AADSTS90002"},
+    ),
+    "tenant-domain-unknown": (
+        {"tenant_id": "nobody.onmicrosoft.com"},
+        "failed",
+        [F, S, S, S, S, S],
+        {"tenant-id": "AADSTS90002"},
+    ),
+    "client-id-unknown": (
+        {"client_id": "0badc0de-0000-4000-8000-000000000000"},
+        "failed",
+        [P, F, S, S, S, S],
+        {"client-id": "AADSTS700016"},
+    ),
+    "app-disabled": (
+        {"client_id": azure.APP_DISABLED},
+        "failed",
+        [P, F, S, S, S, S],
+        {"client-id": "AADSTS7000112"},
+    ),
+    "secret-invalid": (
+        {"client_secret": "Wrong8Q~NotTheSecretValue.0123456789abcde"},
+        "failed",
+        [P, P, F, S, S, S],
+        {"client-secret": "AADSTS7000215"},
+    ),
+    "secret-expired": (
+        {"client_secret": azure.EXPIRED_SECRET},
+        "failed",
+        [P, P, F, S, S, S],
+        {"client-secret": "AADSTS7000222"},
+    ),
+    "role-reader": (
+        {"client_id": azure.APP_READER},
+        "failed",
+        [P, P, P, F, P, P],
+        {"permissions": "ReaderOnly"},
+    ),
+    "role-missing": (
+        {"client_id": azure.APP_NO_ROLE},
+        "failed",
+        [P, P, P, F, S, S],
+        {"permissions": "NoRoleAssignment"},
+    ),
+    "subscription-unknown": (
+        {"subscription_id": azure.SUB_UNKNOWN},
+        "failed",
+        [P, P, P, S, F, S],
+        {"subscription-id": "SubscriptionNotFound"},
+    ),
+    "subscription-other-directory": (
+        {"subscription_id": azure.SUB_OTHER_TENANT},
+        "failed",
+        [P, P, P, S, F, S],
+        {"subscription-id": "InvalidAuthenticationTokenTenant"},
+    ),
+    "subscription-disabled": (
+        {"subscription_id": azure.SUB_DISABLED},
+        "failed",
+        [P, P, P, P, F, P],
+        {"subscription-id": "SubscriptionDisabled"},
+    ),
+    "subscription-deleted": (
+        {"subscription_id": azure.SUB_DELETED},
+        "failed",
+        [P, P, P, P, F, P],
+        {"subscription-id": "SubscriptionDeleted"},
+    ),
+    "subscription-warned": (
+        {"subscription_id": azure.SUB_WARNED},
+        "passed",
+        [P, P, P, P, W, P],
+        {"subscription-id": "SubscriptionWarned"},
+    ),
+    "subscription-past-due": (
+        {"subscription_id": azure.SUB_PAST_DUE},
+        "passed",
+        [P, P, P, P, W, P],
+        {"subscription-id": "SubscriptionPastDue"},
+    ),
+    "provider-not-registered": (
+        {"subscription_id": azure.SUB_PROVIDER_NOT_REGISTERED},
+        "failed",
+        [P, P, P, P, P, F],
+        {"communication-provider": "NotRegistered"},
+    ),
+    "provider-registering-then-registered": (
+        {"subscription_id": azure.SUB_PROVIDER_REGISTERING},
+        "passed",
+        [P] * 6,
+        {},
+    ),
+    "arm-throttled-with-retry-after": (
+        {"subscription_id": azure.SUB_THROTTLED},
+        "passed",
+        [P] * 6,
+        {},
+    ),
+    "arm-outage": (
+        {"subscription_id": azure.SUB_OUTAGE},
+        "error",
+        [P, P, P, E, E, E],
+        {"permissions": "AzureUnavailable", "subscription-id": "AzureUnavailable"},
+    ),
+    "arm-too-slow": (
+        {"subscription_id": azure.SUB_SLOW},
+        "error",
+        [P, P, P, E, E, E],
+        {"subscription-id": "AzureTimeout"},
+    ),
+    "token-endpoint-outage": (
+        {"tenant_id": azure.TENANT_TOKEN_OUTAGE},
+        "error",
+        [P, E, E, S, S, S],
+        {"client-id": "AzureUnavailable"},
+    ),
+}
+
+
+@pytest.mark.parametrize(("changes", "overall", "states", "codes"), CASES.values(), ids=CASES)
+def test_each_case_ends_at_the_right_step_with_the_right_code(
+    app, customer, changes, overall, states, codes
+):
+    _, page = verify(app, customer, **changes)
+
+    found = markers(page)
+    assert verification_state(page) == overall
+    assert [state for state, _ in found.values()] == states
+    for step, code in codes.items():
+        assert found[step][1] == code
+
+
+def test_a_failed_step_shows_azures_answer_the_fix_and_a_portal_link_for_this_app(app, customer):
+    _, page = verify(app, customer, client_secret="Wrong8Q~NotTheSecretValue.0123456789abcde")
+
+    step = step_html(page, "client-secret")
+    assert "Azure rejected the client secret." in step
+    assert "Secret ID was copied instead of the secret&#39;s Value" in step
+    assert '<ol class="fix">' in step
+    assert f"/Credentials/appId/{azure.APP_CONTRIBUTOR}" in step
+    assert "Trace ID" in step and "Correlation ID" in step
+    assert "AADSTS7000215: Invalid client secret provided." in step
+
+
+def test_a_subscription_of_another_directory_names_the_directory_it_trusts(app, customer):
+    _, page = verify(app, customer, subscription_id=azure.SUB_OTHER_TENANT)
+
+    step = step_html(page, "subscription-id")
+    assert f"This one trusts {azure.OTHER_TENANT}" in step
+
+
+def test_missing_role_explains_that_a_new_role_can_take_30_minutes(app, customer):
+    _, page = verify(app, customer, client_id=azure.APP_NO_ROLE)
+
+    step = step_html(page, "permissions")
+    assert "up to 30 minutes" in step
+    assert f"/resource/subscriptions/{azure.SUB_READY}/users" in step
+
+
+def test_user_impersonation_is_informational_never_passed_or_failed(app, customer):
+    _, page = verify(app, customer)
+
+    step = step_html(page, "permissions")
+    assert 'data-info="user-impersonation"' in step
+    assert "Not checked, and not needed" in step
+
+
+def test_throttling_is_waited_out_as_retry_after_says(app, customer, fake_azure):
+    verify(app, customer, subscription_id=azure.SUB_THROTTLED)
+
+    reads = [path for method, path in fake_azure.requests if azure.SUB_THROTTLED in path]
+    # Each of the three reads was throttled once, then retried after Retry-After.
+    assert len(reads) == 6
+
+
+def test_a_409_missing_registration_is_reported_never_acted_on_silently(app, customer, fake_azure):
+    _, page = verify(app, customer, subscription_id=azure.SUB_UNREGISTERED_TRAP)
+
+    assert markers(page)["permissions"] == ("failed", "MissingSubscriptionRegistration")
+    assert not [
+        path for method, path in fake_azure.requests if method == "POST" and "/register" in path
+    ]
+    step = step_html(page, "permissions")
+    assert "We do not recognise this answer yet" in step
+
+
+def test_register_it_for_me_registers_the_provider_and_the_verification_passes(
+    app, customer, fake_azure
+):
+    account_id, page = verify(app, customer, subscription_id=azure.SUB_PROVIDER_NOT_REGISTERED)
+    assert "Register it for me" in page
+    verification_id = re.search(r'data-verification-id="([^"]+)"', page).group(1)
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = customer.post(
+        f"/accounts/{account_id}/verifications/{verification_id}/provider-registration",
+        data={"csrf_token": token},
+    )
+    assert response.status_code == 303
+    running = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(running) == "running"
+    assert markers(running)["communication-provider"] == ("waiting", "Registering")
+
+    work_off(app)
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "passed"
+    assert markers(page)["communication-provider"] == ("passed", None)
+    assert (
+        "POST",
+        f"/subscriptions/{azure.SUB_PROVIDER_NOT_REGISTERED}/providers/Microsoft.Communication/register",
+    ) in fake_azure.requests
+
+
+def test_secret_is_in_no_redis_key_or_value_after_a_verification(app, customer, redis_url):
+    add_account(customer, **GOOD)
+    connection = Redis.from_url(redis_url)
+    queued = dump(connection)
+    work_off(app)
+
+    for contents in (queued, dump(connection)):
+        assert azure.SECRET.encode() not in contents
+
+
+def dump(connection):
+    """Every key and value in Redis, whatever its type, as bytes."""
+    contents = []
+    for key in connection.scan_iter():
+        contents.append(key)
+        kind = connection.type(key)
+        if kind == b"string":
+            contents.append(connection.get(key) or b"")
+        elif kind == b"hash":
+            contents.extend(b"%s=%s" % item for item in connection.hgetall(key).items())
+        elif kind == b"list":
+            contents.extend(connection.lrange(key, 0, -1))
+        elif kind in (b"set",):
+            contents.extend(connection.smembers(key))
+        elif kind == b"zset":
+            contents.extend(member for member, _ in connection.zrange(key, 0, -1, withscores=True))
+    return b"\n".join(contents)
