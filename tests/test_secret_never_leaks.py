@@ -7,7 +7,9 @@ from sqlalchemy import text
 
 from portal.extensions import db
 
-from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, submit
+from fake_azure import scenarios as azure
+
+from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, submit, work_off
 
 REPLACEMENT = "Rr7Q~ReplacementSecret.0123456789_abcdefg"
 
@@ -40,6 +42,26 @@ def test_saved_secret_is_found_in_no_response_log_or_database_file(app, customer
         for response in responses:
             assert secret not in response.get_data(as_text=True)
             assert secret not in str(response.headers)
+        assert secret not in caplog.text
+        assert secret.encode() not in database_bytes(app)
+
+
+def test_verifying_logs_nothing_of_the_secret_even_at_debug_level(app, customer, caplog):
+    caplog.set_level(logging.DEBUG)
+    for secret in (azure.SECRET, "Wrong8Q~NotTheSecretValue.0123456789abcde"):
+        account_id = add_account(
+            customer,
+            name=secret[:8],
+            tenant_id=azure.TENANT,
+            client_id=azure.APP_CONTRIBUTOR,
+            client_secret=secret,
+            subscription_id=azure.SUB_READY,
+        )
+        work_off(app)
+        page = customer.get(f"/accounts/{account_id}").text
+
+        assert "data-verification-state" in page
+        assert secret not in page
         assert secret not in caplog.text
         assert secret.encode() not in database_bytes(app)
 
