@@ -1,0 +1,155 @@
+"""A verification's life: one at a time per account, always ending, polled cheaply."""
+
+import re
+from datetime import timedelta
+
+from redis import Redis
+
+from fake_azure import scenarios as azure
+from portal.config import Limits
+from portal.extensions import db
+from portal.models import Verification, utcnow
+from portal.queue import queue
+
+from .conftest import VALID_ACCOUNT, add_account, csrf_token, submit, work_off
+from .test_verification import GOOD, markers, verification_state
+
+
+def verifications(app, account_id):
+    with app.app_context():
+        return db.session.scalars(db.select(Verification).filter_by(account_id=account_id)).all()
+
+
+def start(customer, account_id, **headers):
+    token = csrf_token(customer, "/accounts/new")
+    return customer.post(
+        f"/accounts/{account_id}/verifications", data={"csrf_token": token}, headers=headers
+    )
+
+
+def test_saving_the_form_starts_one_verification_with_only_its_id_in_the_queue(app, customer):
+    account_id = add_account(customer, **GOOD)
+
+    (verification,) = verifications(app, account_id)
+    with app.app_context():
+        (job,) = queue().get_jobs()
+    assert job.func_name == "portal.jobs.verify"
+    assert job.args == (verification.id,)
+    assert job.kwargs == {}
+
+
+def test_a_second_click_while_one_runs_joins_it_instead_of_starting_another(app, customer):
+    account_id = add_account(customer, **GOOD)
+
+    response = start(customer, account_id)
+
+    assert response.status_code == 303
+    assert len(verifications(app, account_id)) == 1
+    with app.app_context():
+        assert queue().count == 1
+
+
+def test_verify_again_after_the_end_starts_a_new_verification(app, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+
+    start(customer, account_id)
+    work_off(app)
+
+    runs = verifications(app, account_id)
+    assert [run.state.value for run in runs] == ["passed", "passed"]
+    assert "Earlier checks" in customer.get(f"/accounts/{account_id}").text
+
+
+def test_htmx_gets_the_panel_and_a_summary_for_the_live_region(app, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+
+    response = start(customer, account_id, **{"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert 'data-verification-state="running"' in response.text
+    assert 'hx-trigger="every 1s"' in response.text
+    assert 'id="verification-status" hx-swap-oob="innerHTML"' in response.text
+
+
+def test_polling_gets_204_until_something_changes_then_the_final_state_without_a_trigger(
+    app, customer
+):
+    account_id = add_account(customer, **GOOD)
+    page = customer.get(f"/accounts/{account_id}").text
+    poll = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+
+    assert customer.get(poll).status_code == 204
+    work_off(app)
+    final = customer.get(poll)
+
+    assert final.status_code == 200
+    assert verification_state(final.text) == "passed"
+    assert "hx-trigger" not in final.text
+    assert "All six steps passed." in final.text
+
+
+def test_a_verification_whose_job_vanished_ends_as_interrupted_with_a_retry(app, customer):
+    account_id = add_account(customer, **GOOD)
+    with app.app_context():
+        verification = db.session.scalars(db.select(Verification)).one()
+        verification.deadline_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert verification_state(page) == "error"
+    assert set(markers(page).values()) == {("error", "Interrupted")}
+    assert "Try again" in page
+
+
+def test_the_job_deadline_ends_a_verification_that_azure_keeps_waiting(app, customer):
+    app.config.update(VERIFY_DEADLINE=1, VERIFY_LIMITS=Limits(read_timeout=10, retries=0))
+    account_id = add_account(customer, **{**GOOD, "subscription_id": azure.SUB_SLOW})
+
+    work_off(app)
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "error"
+    assert markers(page)["permissions"] == ("error", "Interrupted")
+
+
+def test_with_redis_down_saving_still_works_and_the_check_says_it_did_not_run(app, customer):
+    app.config["REDIS_URL"] = "unix:///nonexistent/redis.sock"
+    app.extensions.pop("redis", None)
+
+    account_id = add_account(customer, **GOOD)
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "error"
+    assert "Try again" in page
+
+
+def test_renaming_does_not_verify_again_but_a_new_secret_does(app, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    edit = f"/accounts/{account_id}/edit"
+
+    submit(customer, edit, {**VALID_ACCOUNT, **GOOD, "name": "Renamed", "client_secret": ""})
+    assert len(verifications(app, account_id)) == 1
+
+    submit(customer, edit, {**VALID_ACCOUNT, **GOOD, "name": "Renamed"})
+    assert len(verifications(app, account_id)) == 2
+
+
+def test_another_workspaces_verification_is_not_found(app, customer, other_customer):
+    account_id = add_account(customer, **GOOD)
+    (verification,) = verifications(app, account_id)
+
+    response = other_customer.get(f"/accounts/{account_id}/verifications/{verification.id}")
+
+    assert response.status_code == 404
+
+
+def test_jobs_leave_no_result_behind_in_redis(app, customer, redis_url):
+    add_account(customer, **GOOD)
+    work_off(app)
+
+    keys = [key.decode() for key in Redis.from_url(redis_url).scan_iter("rq:results:*")]
+    assert keys == []
