@@ -3,6 +3,8 @@
 import base64
 import os
 import re
+import subprocess
+import sys
 import threading
 from contextlib import nullcontext
 
@@ -10,7 +12,7 @@ import pytest
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from redis import Redis
-from rq import SimpleWorker
+from rq import SimpleWorker, Worker
 from werkzeug.serving import make_server
 
 from fake_azure.serve import running as fake_azure_running
@@ -19,7 +21,7 @@ from portal.config import Limits
 from portal.extensions import db
 from portal.queue import QUEUE_NAME
 
-from .servers import postgresql_server, redis_server
+from .servers import postgresql_server, redis_server, wait_for
 
 ENCRYPTION_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 TEST_ENVIRONMENT = {
@@ -193,6 +195,32 @@ def page(chromium):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def worker(app, database_url, redis_url, fake_azure):
+    """Run worker.py as the run command does, against this test's database, Redis and Azure."""
+    environment = {
+        **os.environ,
+        **TEST_ENVIRONMENT,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "AZURE_AUTHORITY_HOST": fake_azure.url,
+        "AZURE_RESOURCE_MANAGER_URL": fake_azure.url,
+    }
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen(
+        [sys.executable, "worker.py"],
+        cwd=root,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    connection = Redis.from_url(redis_url)
+    wait_for(lambda: Worker.all(connection=connection), "the worker")
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
 
 
 @pytest.fixture

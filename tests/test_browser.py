@@ -4,8 +4,17 @@ import re
 
 from playwright.sync_api import expect
 
+from fake_azure import scenarios as azure
+
 from .conftest import CLIENT_SECRET, VALID_ACCOUNT, link_token
 
+GOOD = {
+    "tenant_id": azure.TENANT,
+    "client_id": azure.APP_CONTRIBUTOR,
+    "client_secret": azure.SECRET,
+    "subscription_id": azure.SUB_READY,
+}
+WRONG_SECRET = "Wrong8Q~NotTheSecretValue.0123456789abcde"
 FIELDS = {
     "Account Name": "name",
     "Tenant ID": "tenant_id",
@@ -47,9 +56,7 @@ def test_customer_follows_the_link_corrects_a_mistake_and_saves_an_account(app, 
     expect(page.get_by_text("Saved “Production”")).to_be_visible()
     assert CLIENT_SECRET not in page.content()
     page.get_by_role("link", name="All accounts").click()
-    expect(page.get_by_role("row", name=re.compile("Production"))).to_contain_text(
-        "Verifying…"
-    )
+    expect(page.get_by_role("row", name=re.compile("Production"))).to_contain_text("Verifying…")
 
 
 def test_pages_load_without_a_script_or_policy_error(app, live_server, page):
@@ -70,3 +77,35 @@ def test_pages_load_without_a_script_or_policy_error(app, live_server, page):
     expect(page.get_by_role("alert")).to_be_visible()
     page.wait_for_function("typeof htmx === 'object'")
     assert errors == []
+
+
+def test_verify_shows_progress_then_the_fix_at_the_failed_step_then_passes_once_fixed(
+    app, live_server, worker, page
+):
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    fill(page, **{**GOOD, "name": "Production", "client_secret": WRONG_SECRET})
+    page.get_by_role("button", name="Verify").click()
+
+    panel = page.locator("#verification")
+    page.evaluate("window.stayedOnThisPage = true")
+    expect(panel).to_have_attribute("data-verification-state", "failed", timeout=20_000)
+    assert page.evaluate("window.stayedOnThisPage") is True  # htmx swapped, nothing reloaded
+    secret_step = page.locator('[data-step="client-secret"]')
+    expect(secret_step).to_have_attribute("data-state", "failed")
+    expect(secret_step).to_have_attribute("data-code", "AADSTS7000215")
+    expect(secret_step).to_contain_text("Azure rejected the client secret.")
+    expect(page.locator('[data-step="tenant-id"]')).to_have_attribute("data-state", "passed")
+    expect(page.locator('[data-step="permissions"]')).to_have_attribute("data-state", "skipped")
+    expect(page.locator("#verification-status")).to_contain_text("Step 3 needs your attention")
+
+    secret_step.get_by_role("link", name=re.compile("read step 3 of the guide")).click()
+    expect(page).to_have_url(re.compile("/edit#step-3$"))
+    page.get_by_label("Client Secret").fill(GOOD["client_secret"])
+    page.get_by_role("button", name="Save and verify").click()
+
+    expect(page.locator("#verification")).to_have_attribute(
+        "data-verification-state", "passed", timeout=20_000
+    )
+    for step in page.locator("[data-step]").all():
+        expect(step).to_have_attribute("data-state", "passed")
+    expect(page.locator("#verification-status")).to_contain_text("All six steps passed.")

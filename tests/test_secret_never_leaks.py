@@ -5,9 +5,8 @@ import logging
 
 from sqlalchemy import text
 
-from portal.extensions import db
-
 from fake_azure import scenarios as azure
+from portal.extensions import db
 
 from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, submit, work_off
 

@@ -279,6 +279,19 @@ def test_register_it_for_me_registers_the_provider_and_the_verification_passes(
     ) in fake_azure.requests
 
 
+def test_register_it_for_me_is_offered_only_when_the_role_allows_it(app, customer):
+    _, page = verify(
+        app,
+        customer,
+        client_id=azure.APP_READER,
+        subscription_id=azure.SUB_PROVIDER_NOT_REGISTERED,
+    )
+
+    assert markers(page)["communication-provider"] == ("failed", "NotRegistered")
+    assert "Register it for me</button>" not in page
+    assert "Once step 4 passes" in page
+
+
 def test_secret_is_in_no_redis_key_or_value_after_a_verification(app, customer, redis_url):
     add_account(customer, **GOOD)
     connection = Redis.from_url(redis_url)
