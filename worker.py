@@ -16,7 +16,8 @@ from wsgi import app
 def main():
     with app.app_context():
         connection = Redis.from_url(app.config["REDIS_URL"])
-        Worker([QUEUE_NAME], connection=connection).work()
+        # The scheduler runs the delayed re-checks of a role that is still propagating.
+        Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ def create_app(test_config=None):
         VERIFY_DEADLINE=120,
         PROVIDER_POLL_INTERVAL=5,
         PROVIDER_POLL_TIMEOUT=180,
+        # Pauses between checks while only a new role is missing: about 30 minutes in all,
+        # as long as Azure says a role assignment can take to apply.
+        RECHECK_DELAYS=(15, 30, 60, 120, 240, 300, 300, 300, 300, 300),
     )
     if test_config is None:
         app.config.from_mapping(config.load(os.environ, app.instance_path))

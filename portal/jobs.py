@@ -1,15 +1,16 @@
 """RQ jobs: plain functions that take a verification id, never a secret.
 
 The secret is decrypted here, in the worker, only for the length of the job. Whatever happens,
-the verification ends in a final state.
+the verification ends in a final state, or is left waiting for a scheduled re-check.
 """
 
-from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import current_app
 
+from . import queue
 from .extensions import db
-from .models import Verification
+from .models import Verification, utcnow
 from .verification import checks, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
@@ -21,10 +22,17 @@ def verify(verification_id):
     verification = running_verification(verification_id)
     if verification is None:
         return
-    with azure_session(verification) as (session, recorder):
+
+    def check_every_step(session, recorder):
+        verification.attempt += 1
+        recorder.start_over()
         run.run_checks(session, verification.account.subscription_id, recorder)
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
             watch_provider(verification, session, recorder)
+
+    with_azure(verification, check_every_step)
+    if not recheck_later(verification):
+        finish(verification)
 
 
 def register_provider(verification_id):
@@ -32,11 +40,15 @@ def register_provider(verification_id):
     verification = running_verification(verification_id)
     if verification is None:
         return
-    with azure_session(verification) as (session, recorder):
+
+    def register_and_watch(session, recorder):
         outcome = checks.register_provider(session, verification.account.subscription_id)
         recorder.record(outcome)
         if outcome.state is StepState.WAITING:
             watch_provider(verification, session, recorder)
+
+    with_azure(verification, register_and_watch)
+    finish(verification)
 
 
 def watch_provider(verification, session, recorder):
@@ -50,6 +62,31 @@ def watch_provider(verification, session, recorder):
     )
 
 
+def recheck_later(verification):
+    """Check again after a pause if only a role, perhaps still propagating, is missing."""
+    delays = current_app.config["RECHECK_DELAYS"]
+    failed = [row for row in verification.steps if row.state is StepState.FAILED]
+    only_the_role = [row.step for row in failed] == [Step.PERMISSIONS]
+    if not only_the_role or not run.permission_missing(failed[0]):
+        return False
+    if verification.attempt > len(delays):
+        return False
+    delay = delays[verification.attempt - 1]
+    failed[0].state = StepState.WAITING
+    verification.recheck_at = utcnow() + timedelta(seconds=delay)
+    verification.deadline_at = verification.recheck_at + timedelta(
+        seconds=current_app.config["VERIFY_DEADLINE"] + 30
+    )
+    db.session.commit()
+    queue.enqueue(verify, verification.id, delay=delay)
+    return True
+
+
+def finish(verification):
+    verification.finish()
+    db.session.commit()
+
+
 def running_verification(verification_id):
     """Return the verification if it still waits for this job: a repeated job finds it done."""
     # A forked job must not reuse the parent's pooled connections.
@@ -58,9 +95,11 @@ def running_verification(verification_id):
     return verification if verification is not None and verification.running else None
 
 
-@contextmanager
-def azure_session(verification):
-    """Open an Azure session for `verification` and finish the verification afterwards."""
+def with_azure(verification, work):
+    """Run `work(session, recorder)` signed in as the account's app; log a failure, never raise.
+
+    Whatever `work` left unfinished then ends as interrupted when the verification finishes.
+    """
     account, session = verification.account, None
     try:
         secret = account.client_secret()
@@ -72,7 +111,7 @@ def azure_session(verification):
             secret,
             request_id=verification.id,
         )
-        yield session, run.StepRecorder(verification, secret)
+        work(session, run.StepRecorder(verification, secret))
     except Exception:
         # Logged without locals, and Azure's messages never carry the secret.
         current_app.logger.exception("Verification %s stopped unexpectedly", verification.id)
@@ -80,5 +119,3 @@ def azure_session(verification):
     finally:
         if session is not None:
             session.close()
-        verification.finish()
-        db.session.commit()

@@ -152,6 +152,9 @@ class Verification(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     deadline_at: Mapped[datetime]
+    # Runs so far; more than one while a newly assigned role propagates and is checked again.
+    attempt: Mapped[int] = mapped_column(default=0)
+    recheck_at: Mapped[datetime | None]
 
     account: Mapped[AzureAccount] = relationship(back_populates="verifications")
     steps: Mapped[list["StepResult"]] = relationship(
@@ -175,7 +178,7 @@ class Verification(db.Model):
             if row.state.unfinished:
                 row.state, row.code = StepState.ERROR, "Interrupted"
         self.state = VerificationState.of({row.state for row in self.steps})
-        self.running = None
+        self.running, self.recheck_at = None, None
         self.finished_at = utcnow()
 
 

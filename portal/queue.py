@@ -1,5 +1,7 @@
 """The RQ queue that verification jobs go through; jobs carry a verification id and no secret."""
 
+from datetime import timedelta
+
 from flask import current_app
 from redis import Redis
 from rq import Queue
@@ -18,12 +20,14 @@ def queue():
     return Queue(QUEUE_NAME, connection=connection)
 
 
-def enqueue(job, verification_id):
-    """Queue `job(verification_id)`; its outcome lives in the database, not in RQ."""
-    return queue().enqueue(
-        job,
-        verification_id,
-        job_timeout=current_app.config["VERIFY_DEADLINE"],
-        result_ttl=0,
-        failure_ttl=24 * 3600,
-    )
+def enqueue(job, verification_id, delay=0):
+    """Queue `job(verification_id)`, after `delay` seconds if given; its outcome lives in the
+    database, not in RQ."""
+    options = {
+        "job_timeout": current_app.config["VERIFY_DEADLINE"],
+        "result_ttl": 0,
+        "failure_ttl": 24 * 3600,
+    }
+    if delay:
+        return queue().enqueue_in(timedelta(seconds=delay), job, verification_id, **options)
+    return queue().enqueue(job, verification_id, **options)

@@ -11,6 +11,7 @@ from .verification.clouds import cloud_from
 def register(app):
     app.add_template_filter(day)
     app.add_template_filter(moment)
+    app.add_template_filter(clock)
     app.add_template_global(date.today, "today")
     app.add_template_global(catalogue.guidance_for)
     app.add_template_global(catalogue.troubleshooting)
@@ -29,6 +30,11 @@ def portal_link(guidance, account, facts=None):
         **(facts or {}),
     }
     return catalogue.link_for(guidance, values)
+
+
+def clock(value):
+    """Show a time of day to the second, such as 14:05:30."""
+    return f"{value:%H:%M:%S}"
 
 
 def moment(value):

@@ -97,7 +97,8 @@ def app(database_url, redis_url, fake_azure):
         AZURE_AUTHORITY_HOST=fake_azure.url,
         AZURE_RESOURCE_MANAGER_URL=fake_azure.url,
     )
-    app.config.update(VERIFY_LIMITS=TEST_LIMITS, PROVIDER_POLL_INTERVAL=0.05)
+    # No re-checks unless a test asks for them: a missing role then fails at once.
+    app.config.update(VERIFY_LIMITS=TEST_LIMITS, PROVIDER_POLL_INTERVAL=0.05, RECHECK_DELAYS=())
     fake_azure.reset()
     Redis.from_url(redis_url).flushdb()
     yield app
@@ -217,7 +218,10 @@ def worker(app, database_url, redis_url, fake_azure):
         stderr=subprocess.DEVNULL,
     )
     connection = Redis.from_url(redis_url)
-    wait_for(lambda: Worker.all(connection=connection), "the worker")
+    wait_for(
+        lambda: any(w.get_state() == "idle" for w in Worker.all(connection=connection)),
+        "the worker",
+    )
     yield process
     process.terminate()
     process.wait(timeout=20)

@@ -153,3 +153,52 @@ def test_jobs_leave_no_result_behind_in_redis(app, customer, redis_url):
 
     keys = [key.decode() for key in Redis.from_url(redis_url).scan_iter("rq:results:*")]
     assert keys == []
+
+
+def test_a_role_assigned_minutes_ago_is_checked_again_until_it_applies(app, customer):
+    app.config["RECHECK_DELAYS"] = (0,)
+
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NEW_ROLE})
+    work_off(app)
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "passed"
+    (verification,) = verifications(app, account_id)
+    assert verification.attempt == 2
+
+
+def test_while_waiting_for_a_role_the_page_says_when_it_checks_again_and_can_stop(app, customer):
+    app.config["RECHECK_DELAYS"] = (60,)
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "running"
+    assert markers(page)["permissions"] == ("waiting", "NoRoleAssignment")
+    assert "We check again by ourselves at" in page
+    assert 'hx-trigger="every 5s"' in page
+    with app.app_context():
+        assert len(queue().scheduled_job_registry) == 1
+
+    (verification,) = verifications(app, account_id)
+    token = csrf_token(customer, "/accounts/new")
+    customer.post(
+        f"/accounts/{account_id}/verifications/{verification.id}/stop", data={"csrf_token": token}
+    )
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "failed"
+    assert markers(page)["permissions"] == ("failed", "NoRoleAssignment")
+
+
+def test_re_checks_give_up_after_the_last_pause(app, customer):
+    app.config["RECHECK_DELAYS"] = (0, 0)
+
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "failed"
+    assert markers(page)["permissions"] == ("failed", "NoRoleAssignment")
+    (verification,) = verifications(app, account_id)
+    assert verification.attempt == 3

@@ -16,6 +16,11 @@ from .servers import wait_for
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def idle(connection):
+    workers = Worker.all(connection=connection)
+    return bool(workers) and workers[0].get_state() == "idle"
+
+
 def test_worker_listens_on_the_verification_queue_and_stops_on_sigterm(redis_url, database_url):
     environment = {
         **os.environ,
@@ -33,7 +38,8 @@ def test_worker_listens_on_the_verification_queue_and_stops_on_sigterm(redis_url
     )
     connection = Redis.from_url(redis_url)
     try:
-        wait_for(lambda: Worker.all(connection=connection), "the worker")
+        # Idle means set up: signal handlers installed, scheduler started, waiting for jobs.
+        wait_for(lambda: idle(connection), "the worker")
         assert [queue.name for queue in Worker.all(connection=connection)[0].queues] == [QUEUE_NAME]
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -41,6 +41,17 @@ def register_provider(verification):
     return dispatch(jobs.register_provider, verification)
 
 
+def stop_waiting(verification):
+    """End a verification that waits for a re-check; the waiting step counts as failed."""
+    if not (verification.running and verification.recheck_at):
+        return
+    for row in verification.steps:
+        if row.state is StepState.WAITING:
+            row.state = StepState.FAILED
+    verification.finish()
+    db.session.commit()
+
+
 def dispatch(job, verification):
     try:
         queue.enqueue(job, verification.id)

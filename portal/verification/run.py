@@ -29,6 +29,12 @@ class StepRecorder:
     def __init__(self, verification, secret):
         self.verification, self.secret = verification, secret
 
+    def start_over(self):
+        """Set every step back to pending, as a re-check runs them all again."""
+        for row in self.verification.steps:
+            row.state, row.code, row.azure_message, row.facts = StepState.PENDING, None, None, {}
+        db.session.commit()
+
     def running(self, *steps):
         for step in steps:
             self.verification.step(step).state = StepState.RUNNING

@@ -56,6 +56,17 @@ def status(account_id, verification_id):
     return panel_response(account, verification)
 
 
+@bp.post("/<verification_id>/stop")
+@workspace_required
+def stop(account_id, verification_id):
+    """Stop waiting for a role to propagate: the verification ends as failed at step 4."""
+    account = account_or_404(account_id)
+    verification = verification_or_404(account, verification_id)
+    if ConfirmForm().validate_on_submit():
+        lifecycle.stop_waiting(verification)
+    return answer(account, verification)
+
+
 @bp.post("/<verification_id>/provider-registration")
 @workspace_required
 def register_provider(account_id, verification_id):
