@@ -1,0 +1,86 @@
+"""How long one verification takes when every Azure answer costs `--latency-ms` (default 100).
+
+Runs the real job (real SDKs, the fake Azure over HTTPS) in this process, against a throwaway
+SQLite database, and prints the median time, the requests Azure received and the sequential
+round trips that time amounts to. Usage: .venv/bin/python benchmarks/verification_latency.py
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from flask_migrate import upgrade  # noqa: E402
+
+from fake_azure import scenarios as azure  # noqa: E402
+from fake_azure.serve import running  # noqa: E402
+from portal import config, create_app, jobs  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.models import AzureAccount, StepResult, Verification, Workspace, utcnow  # noqa: E402
+from portal.verification.steps import Step  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--runs", type=int, default=7)
+    arguments = parser.parse_args()
+    directory = tempfile.mkdtemp(prefix="portal-benchmark-")
+    with running(directory, latency=arguments.latency_ms / 1000) as (url, ca_path, fake):
+        os.environ["REQUESTS_CA_BUNDLE"] = ca_path
+        environment = {
+            "DATABASE_URL": f"sqlite:///{directory}/portal.db",
+            "AZURE_AUTHORITY_HOST": url,
+            "AZURE_RESOURCE_MANAGER_URL": url,
+        }
+        app = create_app(config.load(environment, directory))
+        with app.app_context():
+            upgrade()
+            account = make_account()
+            timings, requests = [], []
+            for _ in range(arguments.runs):
+                fake.reset()
+                verification = make_verification(account)
+                started = time.perf_counter()
+                jobs.verify(verification.id)
+                timings.append(time.perf_counter() - started)
+                requests.append(len(fake.requests))
+                state = db.session.get(Verification, verification.id).state.value
+                if state != "passed":
+                    sys.exit(f"the verification ended {state}, not passed: nothing to measure")
+    median = statistics.median(timings)
+    print(f"latency added per response: {arguments.latency_ms:.0f} ms; runs: {arguments.runs}")
+    print(
+        f"one verification: median {median * 1000:.0f} ms "
+        f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})"
+    )
+    print(f"requests Azure received per verification: {statistics.median(requests):.0f}")
+    print(f"sequential round trips: {median / (arguments.latency_ms / 1000):.1f}")
+
+
+def make_account():
+    workspace = Workspace(external_id="benchmark")
+    account = AzureAccount(workspace=workspace)
+    account.rename("Benchmark")
+    account.change_credentials(
+        azure.TENANT, azure.APP_CONTRIBUTOR, azure.SUB_READY, secret=azure.SECRET
+    )
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def make_verification(account):
+    verification = Verification(account=account, deadline_at=utcnow())
+    verification.steps = [StepResult(step=step, position=step.number) for step in Step]
+    db.session.add(verification)
+    db.session.commit()
+    return verification
+
+
+if __name__ == "__main__":
+    main()
