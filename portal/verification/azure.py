@@ -6,6 +6,7 @@ register a resource provider by themselves on a 409 and poll it with no deadline
 here is built fresh for one verification, so no cached token reply is ever reused.
 """
 
+from functools import cached_property
 from urllib.parse import quote
 
 from azure.core import PipelineClient
@@ -40,12 +41,17 @@ class AzureSession:
     def __init__(self, cloud, limits, tenant_id, client_id, client_secret, request_id):
         self.cloud, self.limits, self.tenant_id = cloud, limits, tenant_id
         self.request_id = request_id
-        self.credential = ClientSecretCredential(
-            tenant_id,
-            client_id,
-            client_secret,
-            authority=cloud.authority_host,
-            disable_instance_discovery=not cloud.known_authority,
+        self._client_id, self._client_secret = client_id, client_secret
+
+    @cached_property
+    def credential(self):
+        """The app's credential; azure-identity refuses a malformed tenant here (ValueError)."""
+        return ClientSecretCredential(
+            self.tenant_id,
+            self._client_id,
+            self._client_secret,
+            authority=self.cloud.authority_host,
+            disable_instance_discovery=not self.cloud.known_authority,
             retry_policy_class=BoundedRetryPolicy,
             **self._transport_settings(),
         )
@@ -127,4 +133,5 @@ class AzureSession:
             return response
 
     def close(self):
-        self.credential.close()
+        if "credential" in self.__dict__:
+            self.credential.close()

@@ -86,6 +86,11 @@ def app_signs_in(session):
     """Steps 2 and 3: can the app sign in with this secret? One token request answers both."""
     try:
         session.management_token()
+    except ValueError:  # azure-identity refused the tenant's format before asking Azure
+        return [
+            skipped(step, blocked_by=Step.TENANT_ID)
+            for step in (Step.CLIENT_ID, Step.CLIENT_SECRET)
+        ]
     except ClientAuthenticationError as error:
         return _sign_in_failure(str(error.message or error))
     except AzureError as error:
