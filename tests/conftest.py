@@ -198,6 +198,11 @@ def page(chromium):
     context.close()
 
 
+def worker_idle(connection):
+    """Tell whether a worker is fully set up (signal handlers, scheduler) and waiting for jobs."""
+    return any(worker.get_state() == "idle" for worker in Worker.all(connection=connection))
+
+
 @pytest.fixture
 def worker(app, database_url, redis_url, fake_azure):
     """Run worker.py as the run command does, against this test's database, Redis and Azure."""
@@ -218,10 +223,7 @@ def worker(app, database_url, redis_url, fake_azure):
         stderr=subprocess.DEVNULL,
     )
     connection = Redis.from_url(redis_url)
-    wait_for(
-        lambda: any(w.get_state() == "idle" for w in Worker.all(connection=connection)),
-        "the worker",
-    )
+    wait_for(lambda: worker_idle(connection), "the worker")
     yield process
     process.terminate()
     process.wait(timeout=20)

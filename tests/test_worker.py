@@ -10,15 +10,10 @@ from rq import Worker
 
 from portal.queue import QUEUE_NAME
 
-from .conftest import TEST_ENVIRONMENT
+from .conftest import TEST_ENVIRONMENT, worker_idle
 from .servers import wait_for
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def idle(connection):
-    workers = Worker.all(connection=connection)
-    return bool(workers) and workers[0].get_state() == "idle"
 
 
 def test_worker_listens_on_the_verification_queue_and_stops_on_sigterm(redis_url, database_url):
@@ -38,8 +33,7 @@ def test_worker_listens_on_the_verification_queue_and_stops_on_sigterm(redis_url
     )
     connection = Redis.from_url(redis_url)
     try:
-        # Idle means set up: signal handlers installed, scheduler started, waiting for jobs.
-        wait_for(lambda: idle(connection), "the worker")
+        wait_for(lambda: worker_idle(connection), "the worker")
         assert [queue.name for queue in Worker.all(connection=connection)[0].queues] == [QUEUE_NAME]
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -178,21 +178,18 @@ def allowed(action, grants):
 
 def provider_registered(session, subscription_id):
     """Step 6: is Microsoft.Communication registered on the subscription?"""
-    try:
-        with session.resources(subscription_id) as client:
-            provider = client.providers.get(PROVIDER)
-    except HttpResponseError as error:
-        return arm_failure(Step.COMMUNICATION_PROVIDER, error)
-    except AzureError as error:
-        return azure_fault(Step.COMMUNICATION_PROVIDER, error)
-    return provider_outcome(provider.registration_state)
+    return _provider(session, subscription_id, lambda providers: providers.get(PROVIDER))
 
 
 def register_provider(session, subscription_id):
     """Ask Azure to register Microsoft.Communication, as the customer's own app."""
+    return _provider(session, subscription_id, lambda providers: providers.register(PROVIDER))
+
+
+def _provider(session, subscription_id, call):
     try:
         with session.resources(subscription_id) as client:
-            provider = client.providers.register(PROVIDER)
+            provider = call(client.providers)
     except HttpResponseError as error:
         return arm_failure(Step.COMMUNICATION_PROVIDER, error)
     except AzureError as error:

@@ -60,19 +60,20 @@ def status(account_id, verification_id):
 @workspace_required
 def stop(account_id, verification_id):
     """Stop waiting for a role to propagate: the verification ends as failed at step 4."""
-    account = account_or_404(account_id)
-    verification = verification_or_404(account, verification_id)
-    if ConfirmForm().validate_on_submit():
-        lifecycle.stop_waiting(verification)
-    return answer(account, verification)
+    return confirmed(account_id, verification_id, lifecycle.stop_waiting)
 
 
 @bp.post("/<verification_id>/provider-registration")
 @workspace_required
 def register_provider(account_id, verification_id):
     """Register Microsoft.Communication with the customer's own app, and watch it finish."""
+    return confirmed(account_id, verification_id, lifecycle.register_provider)
+
+
+def confirmed(account_id, verification_id, action):
+    """Apply `action` to the account's verification if the form's CSRF token holds."""
     account = account_or_404(account_id)
     verification = verification_or_404(account, verification_id)
     if ConfirmForm().validate_on_submit():
-        lifecycle.register_provider(verification)
+        action(verification)
     return answer(account, verification)
