@@ -84,10 +84,11 @@ def test_verify_shows_progress_then_the_fix_at_the_failed_step_then_passes_once_
 ):
     page.goto(f"{live_server}/embed?token={link_token(app)}")
     fill(page, **{**GOOD, "name": "Production", "client_secret": WRONG_SECRET})
+    page.evaluate("window.stayedOnThisPage = true")
     page.get_by_role("button", name="Verify").click()
 
     panel = page.locator("#verification")
-    page.evaluate("window.stayedOnThisPage = true")
+    expect(page).to_have_url(re.compile(r"/accounts/[0-9a-f-]{36}$"))
     expect(panel).to_have_attribute("data-verification-state", "failed", timeout=20_000)
     assert page.evaluate("window.stayedOnThisPage") is True  # htmx swapped, nothing reloaded
     secret_step = page.locator('[data-step="client-secret"]')

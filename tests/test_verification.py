@@ -197,6 +197,17 @@ def test_each_case_ends_at_the_right_step_with_the_right_code(
         assert found[step][1] == code
 
 
+def test_azure_out_of_reach_is_an_error_with_a_retry_never_the_customers_fault(app, customer):
+    app.config["AZURE_AUTHORITY_HOST"] = "https://127.0.0.1:9"  # nothing listens there
+
+    _, page = verify(app, customer)
+
+    assert verification_state(page) == "error"
+    assert markers(page)["tenant-id"] == ("error", "AzureUnreachable")
+    assert "Nothing is wrong with your values as far as we know" in page
+    assert "Try again" in page
+
+
 def test_a_failed_step_shows_azures_answer_the_fix_and_a_portal_link_for_this_app(app, customer):
     _, page = verify(app, customer, client_secret="Wrong8Q~NotTheSecretValue.0123456789abcde")
 
