@@ -9,6 +9,7 @@ from . import cli, config, database, errors, headers, templating
 from .config import Limits
 from .crypto import KeyRing
 from .extensions import csrf, db, migrate
+from .sessions import StoredSessions
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -44,6 +45,7 @@ def create_app(test_config=None):
     else:
         app.config.from_mapping(test_config)
     app.extensions["key_ring"] = KeyRing(app.config["ENCRYPTION_KEYS"])
+    app.session_interface = StoredSessions()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))

@@ -74,7 +74,7 @@ def load(environ, instance_path):
         ),
         "REDIS_URL": environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
         "FRAME_ANCESTORS": frame_ancestors(environ.get("PORTAL_FRAME_ANCESTORS", ""), production),
-        "SESSION_COOKIE_SECURE": production,
+        **session_cookie(production),
         **azure_endpoints(environ),
     }
 
@@ -129,6 +129,22 @@ def database_url(value, instance_path):
         if value.startswith(prefix):
             return "postgresql+psycopg://" + value[len(prefix) :]
     return value
+
+
+def session_cookie(production):
+    """Cookie settings for the session token: in production a partitioned third-party cookie.
+
+    It is only the first carrier: the token also travels in a header, for browsers that drop
+    even partitioned cookies. The __Host- prefix pins it to our host, path / and HTTPS.
+    """
+    if not production:
+        return {"SESSION_COOKIE_NAME": "portal-session", "SESSION_COOKIE_SECURE": False}
+    return {
+        "SESSION_COOKIE_NAME": "__Host-portal-session",
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "None",
+        "SESSION_COOKIE_PARTITIONED": True,
+    }
 
 
 def azure_endpoints(environ):

@@ -205,6 +205,14 @@ class StepResult(db.Model):
     verification: Mapped[Verification] = relationship(back_populates="steps")
 
 
+class StoredSession(db.Model):
+    """A portal session, found by the SHA-256 of its token, never by the token itself."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SpentLinkToken(db.Model):
     """The `jti` of every signed link already used, kept until the link would have expired."""
 

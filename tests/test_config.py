@@ -136,6 +136,11 @@ def test_frame_ancestors_default_to_none_in_production(tmp_path, environment, ex
     assert load({**TEST_ENVIRONMENT, **environment}, tmp_path)["FRAME_ANCESTORS"] == expected
 
 
-def test_session_cookie_is_secure_in_production(tmp_path):
-    assert load(PRODUCTION, tmp_path)["SESSION_COOKIE_SECURE"] is True
+def test_session_cookie_is_a_partitioned_host_cookie_in_production(tmp_path):
+    production = load(PRODUCTION, tmp_path)
+
+    assert production["SESSION_COOKIE_NAME"] == "__Host-portal-session"
+    assert production["SESSION_COOKIE_SECURE"] is True
+    assert production["SESSION_COOKIE_SAMESITE"] == "None"
+    assert production["SESSION_COOKIE_PARTITIONED"] is True
     assert load(TEST_ENVIRONMENT, tmp_path)["SESSION_COOKIE_SECURE"] is False

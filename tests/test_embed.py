@@ -29,12 +29,13 @@ def token(app, key=None, algorithm="HS256", **changes):
     return jwt.encode(claims(**changes), key or app.config["EMBED_SECRET"], algorithm=algorithm)
 
 
-def test_valid_link_opens_the_workspace_and_drops_the_token_from_the_url(app, client):
-    response = client.get(f"/embed?token={link_token(app)}")
+def test_valid_link_opens_the_workspace_and_loads_it_at_a_url_without_the_token(app, client):
+    token = link_token(app)
+    response = client.get(f"/embed?token={token}")
 
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/"
-    assert "token" not in response.headers["Location"]
+    assert response.status_code == 200
+    assert 'hx-get="/" hx-trigger="load" hx-target="body" hx-push-url="true"' in response.text
+    assert token not in response.text
     page = client.get("/accounts/new").text
     assert "Acme Ltd" in page
     with app.app_context():
@@ -108,7 +109,7 @@ def test_a_link_works_only_once(app):
     reused = link_token(app)
     first, second = app.test_client(), app.test_client()
 
-    assert first.get(f"/embed?token={reused}").status_code == 303
+    assert first.get(f"/embed?token={reused}").status_code == 200
     response = second.get(f"/embed?token={reused}")
 
     assert response.status_code == 401

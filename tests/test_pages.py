@@ -70,7 +70,7 @@ def test_dev_link_prints_a_link_that_opens_the_workspace(app, runner):
     link = result.output.strip()
     assert link.startswith("http://localhost:8000/embed?token=")
     client = app.test_client()
-    assert client.get(link.removeprefix("http://localhost:8000")).status_code == 303
+    assert client.get(link.removeprefix("http://localhost:8000")).status_code == 200
     assert "demo" in client.get("/accounts/new").text
 
 

@@ -3,17 +3,7 @@
 import functools
 from datetime import UTC, datetime
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, g, render_template, request, session
 from sqlalchemy.exc import IntegrityError
 
 from .. import signed_links
@@ -34,11 +24,12 @@ def enter():
     except signed_links.InvalidLink as problem:
         return render_template("embed/invalid_link.html", problem=str(problem)), 401
 
-    workspace = workspace_named_by(claims)
-    session.clear()
-    session.permanent = True
-    session["workspace_id"] = workspace.id
-    return redirect(url_for("accounts.index"), 303)
+    g.workspace = workspace_named_by(claims)
+    session.regenerate()
+    session["workspace_id"] = g.workspace.id
+    # Not a redirect: in an iframe without cookies only this page can hand the session token
+    # to htmx, which then loads the portal at a URL without the link's token.
+    return render_template("embed/entry.html")
 
 
 def spend(claims):

@@ -1,0 +1,94 @@
+"""Server-side sessions that survive a cross-site iframe with every cookie blocked.
+
+Browsers block third-party cookies inside the ColdSend app's iframe; some also drop partitioned
+ones. So the session lives in the database under a random token, and the token travels two
+ways: a partitioned cookie where the browser keeps it, and the X-Portal-Session header that
+htmx sends on every request (the page renders the token into `hx-headers`). Flashed messages and
+Flask-WTF's CSRF token live in the session, so both keep working with either carrier. Only a
+hash of the token is stored: a copy of the database opens no session.
+"""
+
+import hashlib
+import secrets
+
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, insert, select
+from werkzeug.datastructures import CallbackDict
+
+from .extensions import db
+from .models import StoredSession, utcnow
+
+HEADER = "X-Portal-Session"
+
+
+class PortalSession(CallbackDict, SessionMixin):
+    """A session's data, its token, and whether it must be written back."""
+
+    def __init__(self, data=None, token=None):
+        def on_update(session):
+            session.modified = True
+
+        super().__init__(data or {}, on_update)
+        self.token = token
+        self.replaced_token = None
+        self.modified = False
+
+    def regenerate(self):
+        """Start afresh under a new token, as on signing in, so no earlier token carries over."""
+        self.clear()
+        self.replaced_token, self.token = self.token, secrets.token_urlsafe(32)
+
+
+class StoredSessions(SessionInterface):
+    """Keep sessions in the database; find them by header or by cookie."""
+
+    def open_session(self, app, request):
+        token = request.headers.get(HEADER) or request.cookies.get(self.get_cookie_name(app))
+        data = load(token) if token else None
+        return PortalSession(data, token) if data is not None else PortalSession()
+
+    def save_session(self, app, session, response):
+        if not session.modified:
+            return
+        if session.token is None:
+            session.token = secrets.token_urlsafe(32)
+        expires_at = utcnow() + app.permanent_session_lifetime
+        store(session, expires_at)
+        response.set_cookie(
+            self.get_cookie_name(app),
+            session.token,
+            max_age=int(app.permanent_session_lifetime.total_seconds()),
+            path="/",
+            secure=self.get_cookie_secure(app),
+            httponly=True,
+            samesite=self.get_cookie_samesite(app),
+            partitioned=self.get_cookie_partitioned(app),
+        )
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def load(token):
+    table = StoredSession.__table__
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            select(table.c.data).where(
+                table.c.id == token_hash(token), table.c.expires_at > utcnow()
+            )
+        ).first()
+    return row.data if row else None
+
+
+def store(session, expires_at):
+    """Write the session under its token, forgetting a token it replaced and expired ones."""
+    table = StoredSession.__table__
+    gone = [token_hash(token) for token in (session.token, session.replaced_token) if token]
+    with db.engine.begin() as connection:
+        connection.execute(delete(table).where(table.c.id.in_(gone)))
+        if session.replaced_token:
+            connection.execute(delete(table).where(table.c.expires_at < utcnow()))
+        connection.execute(
+            insert(table).values(id=gone[0], data=dict(session), expires_at=expires_at)
+        )

@@ -1,0 +1,73 @@
+"""Sessions that work with no cookie at all: the token in a header carries everything."""
+
+import re
+from datetime import timedelta
+
+from portal.extensions import db
+from portal.models import StoredSession, utcnow
+from portal.sessions import HEADER, token_hash
+
+from .conftest import VALID_ACCOUNT, link_token
+
+
+def enter_without_cookies(app, workspace="acme"):
+    """Enter as a browser that keeps no cookie would: return a client and the page's token."""
+    client = app.test_client(use_cookies=False)
+    page = client.get(f"/embed?token={link_token(app, workspace)}").text
+    token = re.search(r'hx-headers=\'\{"X-Portal-Session": "([^"]+)"\}\'', page).group(1)
+    return client, {HEADER: token}
+
+
+def test_with_the_header_alone_forms_csrf_and_flashed_messages_all_work(app):
+    client, header = enter_without_cookies(app)
+
+    form = client.get("/accounts/new", headers=header)
+    assert form.status_code == 200
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    saved = client.post("/accounts/new", data={**VALID_ACCOUNT, "csrf_token": csrf}, headers=header)
+
+    assert saved.status_code == 303
+    account = client.get(saved.headers["Location"], headers=header)
+    assert "Saved “Production”" in account.text
+
+
+def test_without_the_header_or_a_cookie_there_is_no_session(app):
+    client, _ = enter_without_cookies(app)
+
+    assert client.get("/accounts/new").status_code == 401
+
+
+def test_the_header_does_not_replace_the_csrf_token(app):
+    client, header = enter_without_cookies(app)
+
+    response = client.post("/accounts/new", data=VALID_ACCOUNT, headers=header)
+
+    assert response.status_code == 400
+
+
+def test_an_unknown_or_expired_token_opens_nothing(app):
+    client, header = enter_without_cookies(app)
+    with app.app_context():
+        db.session.execute(db.update(StoredSession).values(expires_at=utcnow() - timedelta(1)))
+        db.session.commit()
+
+    assert client.get("/accounts/new", headers=header).status_code == 401
+    assert client.get("/accounts/new", headers={HEADER: "made-up"}).status_code == 401
+
+
+def test_only_a_hash_of_the_token_is_stored(app):
+    _, header = enter_without_cookies(app)
+
+    with app.app_context():
+        ids = db.session.scalars(db.select(StoredSession.id)).all()
+    assert ids == [token_hash(header[HEADER])]
+
+
+def test_a_new_link_opens_a_new_session_and_the_old_token_stops_working(app):
+    client, old = enter_without_cookies(app)
+    page = client.get(f"/embed?token={link_token(app, 'globex', 'Globex')}", headers=old).text
+    new = {HEADER: re.search(r'"X-Portal-Session": "([^"]+)"', page).group(1)}
+
+    assert new != old
+    assert client.get("/accounts/new", headers=old).status_code == 401
+    assert "Globex" in client.get("/accounts/new", headers=new).text
