@@ -53,11 +53,13 @@ def create_app(test_config=None):
     with app.app_context():
         database.configure(db.engine)
 
-    from .views import accounts, embed, verifications
+    from .views import accounts, dev, embed, verifications
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(verifications.bp)
+    if app.config["PORTAL_ENV"] != "production":
+        app.register_blueprint(dev.bp)
     errors.register(app)
     headers.register(app)
     templating.register(app)

@@ -50,6 +50,11 @@ class Limits:
     retry_after_max: float = 10
 
 
+DEVELOPMENT_FRAME_ANCESTORS = (
+    "'self' http://localhost:* http://127.0.0.1:* https://localhost:* https://127.0.0.1:*"
+)
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -166,7 +171,8 @@ def frame_ancestors(value, production):
     """Return the CSP frame-ancestors sources: the configured ones, else only ourselves."""
     sources = value.split()
     if not sources:
-        return "'none'" if production else "'self'"
+        # In development the dev host page frames the portal from the other loopback name.
+        return "'none'" if production else DEVELOPMENT_FRAME_ANCESTORS
     for source in sources:
         if not FRAME_SOURCE.match(source):
             raise ConfigError(

@@ -1,6 +1,6 @@
 """Response headers that keep the portal's pages private and its scripts our own."""
 
-from flask import current_app
+from flask import current_app, g
 
 
 def register(app):
@@ -8,15 +8,19 @@ def register(app):
 
 
 def add_security_headers(response):
+    # Only the dev host page frames anything (the portal, from the other loopback name).
+    frame_src = g.get("frame_src", "'none'")
     # No inline script or style anywhere, so the policy needs no 'unsafe-inline'.
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
+        f"frame-src {frame_src}; "
         f"frame-ancestors {current_app.config['FRAME_ANCESTORS']}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # The entry URL carries a token; no page should hand its address to another site.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The entry URL carries a token: no other site may see our addresses. Our own requests keep
+    # the Referer, which Flask-WTF's CSRF check requires over HTTPS.
+    response.headers["Referrer-Policy"] = "same-origin"
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
     return response

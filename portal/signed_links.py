@@ -24,9 +24,11 @@ class LinkClaims:
     name: str | None
     jti: str
     expires_at: int
+    # Optional: the host page's origin (for events), its theme and accent colour.
+    embedding: dict
 
 
-def mint(secret, workspace, name=None, lifetime=MAX_LIFETIME, now=None):
+def mint(secret, workspace, name=None, lifetime=MAX_LIFETIME, now=None, **embedding):
     """Return a token for `workspace`, as the ColdSend app makes them."""
     issued = int(now if now is not None else time.time())
     claims = {
@@ -38,6 +40,7 @@ def mint(secret, workspace, name=None, lifetime=MAX_LIFETIME, now=None):
     }
     if name:
         claims["name"] = name
+    claims.update(embedding)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -76,7 +79,8 @@ def read(token, secret):
     )
     if not well_formed:
         raise InvalidLink("This link's sign-in token is malformed.")
-    return LinkClaims(claims["sub"], name, claims["jti"], claims["exp"])
+    embedding = {key: claims[key] for key in ("origin", "theme", "accent") if key in claims}
+    return LinkClaims(claims["sub"], name, claims["jti"], claims["exp"], embedding)
 
 
 def _text(value, longest):

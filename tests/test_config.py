@@ -122,7 +122,10 @@ def test_database_url_defaults_to_sqlite_in_the_instance_folder(tmp_path, value,
 @pytest.mark.parametrize(
     ("environment", "expected"),
     [
-        ({}, "'self'"),
+        (
+            {},
+            "'self' http://localhost:* http://127.0.0.1:* https://localhost:* https://127.0.0.1:*",
+        ),
         ({"PORTAL_ENV": "production"}, "'none'"),
         (
             {

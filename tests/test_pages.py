@@ -13,8 +13,8 @@ def test_pages_send_a_strict_content_security_policy(customer):
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
-    assert "frame-ancestors 'self'" in policy
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "frame-ancestors 'self' http://localhost:*" in policy
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
 
 

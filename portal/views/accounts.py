@@ -5,6 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
 from ..models import AzureAccount
+from ..templating import queue_event
 from ..verification import lifecycle
 from .embed import workspace_required
 
@@ -78,6 +79,7 @@ def delete(account_id):
     if form.validate_on_submit():
         db.session.delete(account)
         db.session.commit()
+        queue_event({"type": "account-deleted", "account_id": account_id})
         flash(f"Deleted “{account.name}” and its stored secret.")
         return redirect(url_for("accounts.index"), 303)
     return render_template("accounts/delete.html", account=account, form=form)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import signed_links
 from ..extensions import db
+from ..framing import embedding
 from ..models import SpentLinkToken, Workspace, utcnow
 
 bp = Blueprint("embed", __name__)
@@ -27,6 +28,7 @@ def enter():
     g.workspace = workspace_named_by(claims)
     session.regenerate()
     session["workspace_id"] = g.workspace.id
+    session["embedding"] = embedding(claims.embedding, current_app.config["FRAME_ANCESTORS"])
     # Not a redirect: in an iframe without cookies only this page can hand the session token
     # to htmx, which then loads the portal at a URL without the link's token.
     return render_template("embed/entry.html")

@@ -1,0 +1,35 @@
+"""Who may frame the portal, and which host page its events are addressed to."""
+
+import re
+
+ACCENT = re.compile(r"^#[0-9a-fA-F]{6}$")
+THEMES = ("light", "dark")
+
+
+def origin_allowed(origin, sources):
+    """Tell whether `origin` matches one of the CSP frame-ancestors sources (wildcards too)."""
+    return any(_source_pattern(source).match(origin) for source in sources.split())
+
+
+def _source_pattern(source):
+    if not source.startswith(("http://", "https://")):
+        return re.compile(r"(?!)")  # 'self' and 'none' name no host page to talk to
+    pattern = re.escape(source)
+    pattern = pattern.replace(r"://\*\.", r"://(?:[A-Za-z0-9-]+\.)+")
+    pattern = pattern.replace(r":\*", r"(?::\d{1,5})?")
+    return re.compile(f"^{pattern}$", re.IGNORECASE)
+
+
+def embedding(claims, sources):
+    """What the page needs to talk to its host: the host's origin and the chosen appearance.
+
+    Claims that do not fit are left out, never fatal: a wrong colour must not lock a customer out.
+    """
+    settings = {}
+    if claims.get("origin") and origin_allowed(claims["origin"], sources):
+        settings["origin"] = claims["origin"]
+    if claims.get("theme") in THEMES:
+        settings["theme"] = claims["theme"]
+    if isinstance(claims.get("accent"), str) and ACCENT.match(claims["accent"]):
+        settings["accent"] = claims["accent"]
+    return settings

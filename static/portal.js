@@ -1,0 +1,75 @@
+/* ColdSend Azure Connect inside the ColdSend app: events to the host page, and its appearance.
+ *
+ * Messages go only to the host origin named in the signed link (checked by the server against
+ * PORTAL_FRAME_ANCESTORS), never to "*"; the browser delivers them only if that origin really
+ * is the parent. Messages are accepted only from that origin, from the parent window.
+ */
+(() => {
+  "use strict";
+
+  const settings = JSON.parse(document.querySelector('meta[name="portal-embed"]')?.content || "{}");
+  const hostOrigin = window.parent !== window && settings.origin ? settings.origin : null;
+
+  function tell(type, detail = {}) {
+    if (hostOrigin) {
+      window.parent.postMessage({ source: "coldsend-azure-connect", type, ...detail }, hostOrigin);
+    }
+  }
+
+  function applyAppearance({ theme, accent }) {
+    if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+    if (typeof accent === "string" && /^#[0-9a-f]{6}$/i.test(accent)) {
+      document.documentElement.style.setProperty("--accent", accent);
+    }
+  }
+
+  // A start is told once per verification; an end only after the page saw it running.
+  const seen = new Map();
+  function tellVerification() {
+    const panel = document.getElementById("verification");
+    if (!panel) return;
+    const { accountId, verificationId, verificationState, failedStep, failedCode } = panel.dataset;
+    const before = seen.get(verificationId);
+    seen.set(verificationId, verificationState);
+    const detail = { account_id: accountId, verification_id: verificationId, state: verificationState };
+    if (verificationState === "running" && before !== "running") {
+      tell("verification-started", detail);
+    } else if (verificationState !== "running" && before === "running") {
+      tell("verification-finished", { ...detail, failed_step: failedStep || null, code: failedCode || null });
+    }
+  }
+
+  // Events the server queued for the next page, such as an account deleted before a redirect.
+  function tellQueuedEvents() {
+    const holder = document.getElementById("portal-events");
+    if (!holder) return;
+    for (const event of JSON.parse(holder.dataset.events)) tell(event.type, event);
+    holder.remove();
+  }
+
+  let toldHeight = 0;
+  function tellHeight() {
+    const height = Math.ceil(document.body.getBoundingClientRect().height);
+    if (height !== toldHeight) {
+      toldHeight = height;
+      tell("resize", { height });
+    }
+  }
+
+  window.addEventListener("message", (event) => {
+    if (!hostOrigin || event.origin !== hostOrigin || event.source !== window.parent) return;
+    if (event.data && event.data.type === "appearance") applyAppearance(event.data);
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    applyAppearance(settings);
+    tell("ready", { height: Math.ceil(document.body.getBoundingClientRect().height) });
+    tellQueuedEvents();
+    tellVerification();
+    new ResizeObserver(tellHeight).observe(document.body);
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    tellQueuedEvents();
+    tellVerification();
+  });
+})();

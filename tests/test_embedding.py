@@ -1,0 +1,160 @@
+"""The portal inside the ColdSend app: a cross-site iframe over HTTPS, third-party cookies
+blocked, events to the host page, and framing refused to sites not allowed."""
+
+import json
+import re
+import ssl
+import threading
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from fake_azure import scenarios as azure
+from fake_azure.tls import write_certificates
+from portal.framing import embedding, origin_allowed
+
+GOOD = {
+    "Tenant ID": azure.TENANT,
+    "Client ID": azure.APP_CONTRIBUTOR,
+    "Client Secret": azure.SECRET,
+    "Subscription ID": azure.SUB_READY,
+}
+
+
+@pytest.fixture
+def https_port(app, tmp_path):
+    """Serve the portal over HTTPS with a throwaway certificate for localhost and 127.0.0.1.
+
+    The ColdSend app is played by the dev host page on https://localhost:PORT; the portal it
+    frames is https://127.0.0.1:PORT, another site. Only the host page may frame the portal.
+    """
+    _, cert_path, key_path = write_certificates(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
+    app.config["FRAME_ANCESTORS"] = f"https://localhost:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def strict_context(chromium):
+    # A new context blocks third-party cookies, as Chromium does now by default.
+    context = chromium.new_context(ignore_https_errors=True)
+    yield context
+    context.close()
+
+
+def events(page, kind):
+    return [
+        json.loads(text)
+        for text in page.locator(f'#events li[data-type="{kind}"]').all_text_contents()
+    ]
+
+
+def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocked(
+    app, https_port, worker, strict_context
+):
+    page = strict_context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    portal = page.frame_locator("#portal")
+
+    portal.get_by_label("Account Name", exact=True).fill("Production")
+    for label, value in GOOD.items():
+        portal.get_by_label(label, exact=True).fill(value)
+    portal.get_by_role("button", name="Verify").click()
+
+    expect(portal.locator("#verification")).to_have_attribute(
+        "data-verification-state", "passed", timeout=20_000
+    )
+    expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(1)
+    (finished,) = events(page, "verification-finished")
+    assert finished["state"] == "passed"
+    assert re.fullmatch(r"[0-9a-f-]{36}", finished["account_id"])
+    assert len(events(page, "verification-started")) == 1
+    assert events(page, "ready")
+    heights = [event["height"] for event in events(page, "resize")]
+    assert heights and heights[-1] > 300
+    # The session lived in the header alone: the portal's site kept no cookie.
+    assert [c for c in strict_context.cookies() if c["domain"] == "127.0.0.1"] == []
+
+
+def test_a_failed_verification_names_the_failing_step_to_the_host(
+    app, https_port, worker, strict_context
+):
+    page = strict_context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    portal = page.frame_locator("#portal")
+    portal.get_by_label("Account Name", exact=True).fill("Reader")
+    for label, value in {**GOOD, "Client ID": azure.APP_READER}.items():
+        portal.get_by_label(label, exact=True).fill(value)
+    portal.get_by_role("button", name="Verify").click()
+
+    expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(
+        1, timeout=20_000
+    )
+    (finished,) = events(page, "verification-finished")
+    assert (finished["state"], finished["failed_step"], finished["code"]) == (
+        "failed",
+        "permissions",
+        "ReaderOnly",
+    )
+
+
+def test_the_host_can_switch_the_theme_and_accent(app, https_port, strict_context):
+    page = strict_context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    portal = page.frame_locator("#portal")
+    expect(portal.get_by_role("button", name="Verify")).to_be_visible()
+
+    page.get_by_role("button", name="Dark").click()
+    page.get_by_role("button", name="Purple accent").click()
+
+    expect(portal.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(portal.get_by_role("button", name="Verify")).to_have_css(
+        "background-color", "rgb(123, 44, 191)"
+    )
+
+
+def test_a_site_not_allowed_to_frame_the_portal_gets_nothing(app, https_port, strict_context):
+    page = strict_context.new_page()
+    # Served from 127.0.0.1, this host page frames the portal on localhost: not an allowed host.
+    page.goto(f"https://127.0.0.1:{https_port}/dev/host")
+
+    page.wait_for_timeout(1000)
+    (framed,) = [frame for frame in page.frames if frame != page.main_frame]
+    assert "Azure Connect" not in framed.content()
+    assert events(page, "ready") == []
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://app.coldsend.io", True),
+        ("https://eu.app.coldsend.io", True),
+        ("https://coldsend.io.evil.example", False),
+        ("http://app.coldsend.io", False),
+        ("https://app.coldsend.io:8443", False),
+        ("https://staging.coldsend.dev:8443", True),
+    ],
+)
+def test_host_origins_match_the_frame_ancestors_sources(origin, allowed):
+    sources = (
+        "'self' https://app.coldsend.io https://*.app.coldsend.io https://staging.coldsend.dev:*"
+    )
+
+    assert origin_allowed(origin, sources) is allowed
+
+
+def test_link_claims_that_do_not_fit_are_left_out():
+    claims = {"origin": "https://evil.example", "theme": "neon", "accent": "red"}
+
+    assert embedding(claims, "https://app.coldsend.io") == {}
+    assert embedding({"theme": "dark", "accent": "#7B2CBF"}, "") == {
+        "theme": "dark",
+        "accent": "#7B2CBF",
+    }
