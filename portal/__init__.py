@@ -39,6 +39,8 @@ def create_app(test_config=None):
         # Pauses between checks while only a new role is missing: about 30 minutes in all,
         # as long as Azure says a role assignment can take to apply.
         RECHECK_DELAYS=(15, 30, 60, 120, 240, 300, 300, 300, 300, 300),
+        # Pauses before each retry of a webhook the receiver did not take: ~22 minutes in all.
+        WEBHOOK_RETRY_INTERVALS=(10, 30, 60, 300, 900),
     )
     if test_config is None:
         app.config.from_mapping(config.load(os.environ, app.instance_path))
@@ -53,11 +55,12 @@ def create_app(test_config=None):
     with app.app_context():
         database.configure(db.engine)
 
-    from .views import accounts, dev, embed, verifications
+    from .views import accounts, api, dev, embed, verifications
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(verifications.bp)
+    app.register_blueprint(api.bp)
     if app.config["PORTAL_ENV"] != "production":
         app.register_blueprint(dev.bp)
     errors.register(app)

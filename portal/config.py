@@ -55,6 +55,9 @@ DEVELOPMENT_FRAME_ANCESTORS = (
 )
 
 
+API_TOKEN_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -81,6 +84,8 @@ def load(environ, instance_path):
         "FRAME_ANCESTORS": frame_ancestors(environ.get("PORTAL_FRAME_ANCESTORS", ""), production),
         **session_cookie(production),
         **azure_endpoints(environ),
+        "API_TOKENS": api_tokens(environ.get("PORTAL_API_TOKENS", "")),
+        **webhook(environ),
     }
 
 
@@ -150,6 +155,34 @@ def session_cookie(production):
         "SESSION_COOKIE_SAMESITE": "None",
         "SESSION_COOKIE_PARTITIONED": True,
     }
+
+
+def api_tokens(value):
+    """Read PORTAL_API_TOKENS, `name:token` pairs separated by commas; names go in the audit log."""
+    tokens = {}
+    for pair in filter(None, (item.strip() for item in value.split(","))):
+        name, _, token = pair.partition(":")
+        if not API_TOKEN_NAME.match(name) or len(token) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                "PORTAL_API_TOKENS: each entry is name:token, a name of letters, digits, - or _ "
+                f"and a token of at least {MIN_SECRET_LENGTH} characters"
+            )
+        tokens[name] = token
+    return tokens
+
+
+def webhook(environ):
+    """Read where verification results are posted, and the secret they are signed with."""
+    url = environ.get("PORTAL_WEBHOOK_URL", "").strip()
+    secret = environ.get("PORTAL_WEBHOOK_SECRET", "").strip()
+    if url and not re.match(r"^https?://[^\s/]+", url):
+        raise ConfigError("PORTAL_WEBHOOK_URL must be an http(s):// URL")
+    if url and len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"PORTAL_WEBHOOK_SECRET must be at least {MIN_SECRET_LENGTH} characters when "
+            "PORTAL_WEBHOOK_URL is set"
+        )
+    return {"WEBHOOK_URL": url or None, "WEBHOOK_SECRET": secret or None}
 
 
 def azure_endpoints(environ):

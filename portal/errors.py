@@ -1,6 +1,6 @@
 """Error pages: every failure a customer can meet gets a page that says what to do next."""
 
-from flask import current_app, render_template
+from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -36,6 +36,9 @@ def page_expired(error):
 
 
 def http_error(error):
+    if request.path.startswith("/api/"):
+        code = error.name.lower().replace(" ", "_")
+        return jsonify(error={"code": code, "message": error.description}), error.code
     title, advice = MESSAGES.get(error.code, (error.name, error.description))
     return render_template("errors/error.html", title=title, advice=advice), error.code
 

@@ -11,7 +11,7 @@ from flask import current_app
 from . import queue
 from .extensions import db
 from .models import Verification, utcnow
-from .verification import checks, run
+from .verification import checks, lifecycle, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
 from .verification.steps import Step, StepState
@@ -32,7 +32,7 @@ def verify(verification_id):
 
     with_azure(verification, check_every_step)
     if not recheck_later(verification):
-        finish(verification)
+        lifecycle.conclude(verification)
 
 
 def register_provider(verification_id):
@@ -48,7 +48,7 @@ def register_provider(verification_id):
             watch_provider(verification, session, recorder)
 
     with_azure(verification, register_and_watch)
-    finish(verification)
+    lifecycle.conclude(verification)
 
 
 def watch_provider(verification, session, recorder):
@@ -80,11 +80,6 @@ def recheck_later(verification):
     db.session.commit()
     queue.enqueue(verify, verification.id, delay=delay)
     return True
-
-
-def finish(verification):
-    verification.finish()
-    db.session.commit()
 
 
 def running_verification(verification_id):

@@ -85,6 +85,18 @@ class AzureAccount(db.Model):
         return last is None or last.created_at < self.credentials_changed_at
 
     @property
+    def status(self):
+        """One word for where the account stands, shared by the pages and the API."""
+        last = self.last_verification
+        if last is None:
+            return "unverified"
+        if last.state is VerificationState.RUNNING:
+            return "verifying"
+        if self.needs_verification:
+            return "changed"
+        return {"passed": "verified", "failed": "failed", "error": "error"}[last.state.value]
+
+    @property
     def last_verified_at(self):
         passed = self.verifications.filter_by(state=VerificationState.PASSED).first()
         return passed.finished_at if passed else None
@@ -211,6 +223,34 @@ class StoredSession(db.Model):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[dict] = mapped_column(JSON)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEntry(db.Model):
+    """One read of decrypted credentials through the API: when, by which token, and why."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    token_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    workspace_id: Mapped[str] = mapped_column(String(36))
+    # Kept when the account is deleted: the record of who read its secret must outlive it.
+    account_id: Mapped[str] = mapped_column(String(36))
+
+
+class WebhookDelivery(db.Model):
+    """One event for the ColdSend back end and how its delivery went."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    url: Mapped[str] = mapped_column(String(2000))
+    event: Mapped[dict] = mapped_column(JSON)
+    # pending, then delivered, or failed once the retries are spent
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None]
 
 
 class SpentLinkToken(db.Model):

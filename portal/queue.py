@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from flask import current_app
 from redis import Redis
-from rq import Queue
+from redis.exceptions import RedisError  # noqa: F401 (what callers catch when Redis is down)
+from rq import Queue, Retry
 
 QUEUE_NAME = "verifications"
 
@@ -31,3 +32,16 @@ def enqueue(job, verification_id, delay=0):
     if delay:
         return queue().enqueue_in(timedelta(seconds=delay), job, verification_id, **options)
     return queue().enqueue(job, verification_id, **options)
+
+
+def enqueue_retried(job, record_id):
+    """Queue `job(record_id)`, retried by RQ after each pause in WEBHOOK_RETRY_INTERVALS."""
+    intervals = list(current_app.config["WEBHOOK_RETRY_INTERVALS"])
+    return queue().enqueue(
+        job,
+        record_id,
+        retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+        job_timeout=60,
+        result_ttl=0,
+        failure_ttl=24 * 3600,
+    )

@@ -3,10 +3,9 @@
 from datetime import timedelta
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
-from .. import jobs, queue
+from .. import queue, webhooks
 from ..extensions import db
 from ..models import StepResult, Verification, utcnow
 from .steps import Step, StepState, VerificationState
@@ -22,7 +21,7 @@ def start(account):
     except IntegrityError:  # one is running already: a second click joins it
         db.session.rollback()
         return account.verifications.filter_by(running=True).first()
-    return dispatch(jobs.verify, verification)
+    return dispatch("portal.jobs.verify", verification)
 
 
 def register_provider(verification):
@@ -38,7 +37,7 @@ def register_provider(verification):
     except IntegrityError:  # another verification of this account started meanwhile
         db.session.rollback()
         return None
-    return dispatch(jobs.register_provider, verification)
+    return dispatch("portal.jobs.register_provider", verification)
 
 
 def stop_waiting(verification):
@@ -48,29 +47,30 @@ def stop_waiting(verification):
     for row in verification.steps:
         if row.state is StepState.WAITING:
             row.state = StepState.FAILED
-    verification.finish()
-    db.session.commit()
+    conclude(verification)
 
 
 def dispatch(job, verification):
     try:
         queue.enqueue(job, verification.id)
-    except RedisError:
+    except queue.RedisError:
         current_app.logger.exception("Could not queue verification %s", verification.id)
-        interrupt(verification)
+        conclude(verification)
     return verification
 
 
 def expire_if_stale(verification):
     """End a verification whose job vanished: shown as interrupted, with a retry, never running."""
     if verification and verification.running and utcnow() > verification.deadline_at:
-        interrupt(verification)
+        conclude(verification)
     return verification
 
 
-def interrupt(verification):
+def conclude(verification):
+    """End the verification, store it, and tell the ColdSend back end."""
     verification.finish()
     db.session.commit()
+    webhooks.announce(verification)
 
 
 def deadline():

@@ -1,0 +1,169 @@
+"""The API for the ColdSend back end: accounts, verification results, credentials to provision.
+
+Every call needs `Authorization: Bearer <token>` with a token from PORTAL_API_TOKENS; errors
+are JSON `{"error": {"code", "message"}}` with stable codes. The document is
+/api/v1/openapi.json, kept in the repository beside this module.
+"""
+
+import hmac
+import json
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from ..crypto import SecretUnreadable
+from ..extensions import csrf, db
+from ..models import AuditEntry, AzureAccount, Workspace
+from ..verification import lifecycle
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer tokens, not cookies: nothing a forged cross-site request can carry
+REASON_HEADER = "X-Access-Reason"
+OPENAPI = json.loads((Path(__file__).parent.parent / "openapi.json").read_text())
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(ApiError)
+def api_error(error):
+    return jsonify(error={"code": error.code, "message": error.message}), error.status
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "api.openapi":
+        return
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    name = token_name(presented) if scheme.lower() == "bearer" and presented else None
+    if name is None:
+        raise ApiError(
+            401, "unauthorized", "Send a valid API token: Authorization: Bearer <token>."
+        )
+    g.api_token_name = name
+
+
+def token_name(presented):
+    """Return the name of the configured token equal to `presented`, comparing in constant time."""
+    found = None
+    for name, token in current_app.config["API_TOKENS"].items():
+        if hmac.compare_digest(token.encode(), presented.encode()):
+            found = name
+    return found
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Serve the API's OpenAPI document."""
+    return jsonify(OPENAPI)
+
+
+@bp.get("/workspaces/<workspace_id>/accounts")
+def accounts(workspace_id):
+    """List a workspace's accounts with their status (none if the workspace never came)."""
+    workspace = db.session.scalar(db.select(Workspace).filter_by(external_id=workspace_id))
+    listed = workspace.accounts if workspace else []
+    return jsonify(accounts=[account_json(account) for account in listed])
+
+
+@bp.get("/workspaces/<workspace_id>/accounts/<account_id>")
+def account(workspace_id, account_id):
+    """One account with its last verification and the state of every step."""
+    found = account_or_404(workspace_id, account_id)
+    last = found.last_verification
+    return jsonify(
+        account=account_json(found), last_verification=verification_json(last) if last else None
+    )
+
+
+@bp.post("/workspaces/<workspace_id>/accounts/<account_id>/verifications")
+def verify(workspace_id, account_id):
+    """Verify the account again; a verification already running is returned instead."""
+    verification = lifecycle.start(account_or_404(workspace_id, account_id))
+    return jsonify(verification=verification_json(verification)), 202
+
+
+@bp.get("/workspaces/<workspace_id>/accounts/<account_id>/credentials")
+def credentials(workspace_id, account_id):
+    """The decrypted credentials of a verified account, for provisioning; every read audited."""
+    found = account_or_404(workspace_id, account_id)
+    reason = request.headers.get(REASON_HEADER, "").strip()
+    if not 0 < len(reason) <= 200:
+        raise ApiError(400, "reason_required", f"Say why in {REASON_HEADER} (200 characters).")
+    if found.status != "verified":
+        raise ApiError(
+            409, "account_not_verified", "Credentials are released only for a verified account."
+        )
+    try:
+        secret = found.client_secret()
+    except SecretUnreadable:
+        raise ApiError(500, "secret_unreadable", "The stored secret cannot be decrypted.") from None
+    db.session.add(
+        AuditEntry(
+            token_name=g.api_token_name,
+            action="read-credentials",
+            reason=reason,
+            workspace_id=found.workspace.external_id,
+            account_id=found.id,
+        )
+    )
+    db.session.commit()
+    current_app.logger.info("Credentials of account %s read by %s", found.id, g.api_token_name)
+    response = jsonify(
+        tenant_id=found.tenant_id,
+        client_id=found.client_id,
+        client_secret=secret,
+        subscription_id=found.subscription_id,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def account_or_404(workspace_id, account_id):
+    found = db.session.scalar(
+        db.select(AzureAccount)
+        .join(Workspace)
+        .where(Workspace.external_id == workspace_id, AzureAccount.id == account_id)
+    )
+    if found is None:
+        raise ApiError(404, "not_found", "No such account in this workspace.")
+    return found
+
+
+def account_json(account):
+    return {
+        "id": account.id,
+        "name": account.name,
+        "tenant_id": account.tenant_id,
+        "client_id": account.client_id,
+        "subscription_id": account.subscription_id,
+        "status": account.status,
+        "last_verified_at": timestamp(account.last_verified_at),
+        "secret_set_at": timestamp(account.secret_set_at),
+        "secret_expires_on": account.secret_expires_on and account.secret_expires_on.isoformat(),
+    }
+
+
+def verification_json(verification):
+    return {
+        "id": verification.id,
+        "state": verification.state.value,
+        "started_at": timestamp(verification.created_at),
+        "finished_at": timestamp(verification.finished_at),
+        "steps": [
+            {
+                "step": row.step.value,
+                "guide_step": row.step.number,
+                "state": row.state.value,
+                "code": row.code,
+            }
+            for row in verification.steps
+        ],
+    }
+
+
+def timestamp(value):
+    return value and value.isoformat(timespec="seconds") + "Z"
