@@ -56,6 +56,13 @@ def events(page, kind):
     ]
 
 
+def settled(page, quiet_ms=300):
+    """Wait until the host stops resizing the iframe, as a person would before clicking."""
+    count = -1
+    while count != (count := page.locator('#events li[data-type="resize"]').count()):
+        page.wait_for_timeout(quiet_ms)
+
+
 def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocked(
     app, https_port, worker, strict_context
 ):
@@ -66,6 +73,7 @@ def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocke
     portal.get_by_label("Account Name", exact=True).fill("Production")
     for label, value in GOOD.items():
         portal.get_by_label(label, exact=True).fill(value)
+    settled(page)
     portal.get_by_role("button", name="Verify").click()
 
     expect(portal.locator("#verification")).to_have_attribute(
@@ -92,6 +100,7 @@ def test_a_failed_verification_names_the_failing_step_to_the_host(
     portal.get_by_label("Account Name", exact=True).fill("Reader")
     for label, value in {**GOOD, "Client ID": azure.APP_READER}.items():
         portal.get_by_label(label, exact=True).fill(value)
+    settled(page)
     portal.get_by_role("button", name="Verify").click()
 
     expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(
@@ -110,6 +119,7 @@ def test_the_host_can_switch_the_theme_and_accent(app, https_port, strict_contex
     page.goto(f"https://localhost:{https_port}/dev/host")
     portal = page.frame_locator("#portal")
     expect(portal.get_by_role("button", name="Verify")).to_be_visible()
+    settled(page)
 
     page.get_by_role("button", name="Dark").click()
     page.get_by_role("button", name="Purple accent").click()
@@ -158,3 +168,26 @@ def test_link_claims_that_do_not_fit_are_left_out():
         "theme": "dark",
         "accent": "#7B2CBF",
     }
+
+
+def test_deleting_an_account_is_told_to_the_host_and_a_theme_can_come_with_the_link(
+    app, https_port, strict_context
+):
+    page = strict_context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host?theme=dark")
+    portal = page.frame_locator("#portal")
+    expect(portal.locator("html")).to_have_attribute("data-theme", "dark")
+    portal.get_by_label("Account Name", exact=True).fill("Short-lived")
+    for label, value in GOOD.items():
+        portal.get_by_label(label, exact=True).fill(value)
+    settled(page)
+    portal.get_by_role("button", name="Verify").click()
+    account_id = portal.locator("#verification").get_attribute("data-account-id")
+
+    settled(page)
+    portal.get_by_role("link", name="Delete").click()
+    settled(page)
+    portal.get_by_role("button", name="Delete this account").click()
+
+    expect(page.locator('#events li[data-type="account-deleted"]')).to_have_count(1)
+    assert events(page, "account-deleted")[0]["account_id"] == account_id
