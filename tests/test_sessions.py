@@ -7,7 +7,7 @@ from portal.extensions import db
 from portal.models import StoredSession, utcnow
 from portal.sessions import HEADER, token_hash
 
-from .conftest import VALID_ACCOUNT, link_token
+from .conftest import VALID_ACCOUNT, link_token, make_app
 
 
 def enter_without_cookies(app, workspace="acme"):
@@ -71,3 +71,20 @@ def test_a_new_link_opens_a_new_session_and_the_old_token_stops_working(app):
     assert new != old
     assert client.get("/accounts/new", headers=old).status_code == 401
     assert "Globex" in client.get("/accounts/new", headers=new).text
+
+
+def test_in_production_the_cookie_is_a_partitioned_host_only_third_party_cookie(
+    app, database_url, redis_url
+):
+    # `app` is asked for its clean-up of the shared database after the test.
+    production = make_app(database_url, redis_url, PORTAL_ENV="production")
+
+    response = production.test_client().get(
+        f"/embed?token={link_token(production)}", base_url="https://portal.example"
+    )
+
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-portal-session=")
+    for attribute in ("Secure", "HttpOnly", "Path=/", "SameSite=None", "Partitioned"):
+        assert attribute in cookie
+    assert "Domain=" not in cookie
