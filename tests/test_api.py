@@ -1,6 +1,7 @@
 """The API for the ColdSend back end: tokens, isolation, audited credentials, its document."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from openapi_spec_validator import validate
 
 from fake_azure import scenarios as azure
 from portal.extensions import db
-from portal.models import AuditEntry
+from portal.models import AuditEntry, Verification, utcnow
 
 from .conftest import add_account, work_off
 
@@ -82,6 +83,19 @@ def test_another_workspaces_account_is_not_found(app, api, customer):
         assert response.status_code == 404
         assert response.json["error"]["code"] == "not_found"
     assert api.get("/api/v1/workspaces/globex/accounts", headers=AUTH).json == {"accounts": []}
+
+
+def test_a_verification_whose_job_vanished_reads_as_error_not_verifying_forever(app, api, customer):
+    account_id = add_account(customer, **GOOD)
+    with app.app_context():
+        db.session.execute(db.update(Verification).values(deadline_at=utcnow() - timedelta(1)))
+        db.session.commit()
+
+    (account,) = api.get("/api/v1/workspaces/acme/accounts", headers=AUTH).json["accounts"]
+
+    assert account["status"] == "error"
+    body = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
+    assert body["last_verification"]["state"] == "error"
 
 
 def test_a_re_verification_can_be_started(app, api, customer):

@@ -14,6 +14,8 @@ from fake_azure import scenarios as azure
 from fake_azure.tls import write_certificates
 from portal.framing import embedding, origin_allowed
 
+from .conftest import make_app
+
 GOOD = {
     "Tenant ID": azure.TENANT,
     "Client ID": azure.APP_CONTRIBUTOR,
@@ -139,6 +141,12 @@ def test_a_site_not_allowed_to_frame_the_portal_gets_nothing(app, https_port, st
     (framed,) = [frame for frame in page.frames if frame != page.main_frame]
     assert "Azure Connect" not in framed.content()
     assert events(page, "ready") == []
+
+
+def test_the_dev_host_page_does_not_exist_in_production(app, database_url, redis_url):
+    production = make_app(database_url, redis_url, PORTAL_ENV="production")
+
+    assert production.test_client().get("/dev/host").status_code == 404
 
 
 @pytest.mark.parametrize(

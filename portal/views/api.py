@@ -66,6 +66,8 @@ def accounts(workspace_id):
     """List a workspace's accounts with their status (none if the workspace never came)."""
     workspace = db.session.scalar(db.select(Workspace).filter_by(external_id=workspace_id))
     listed = workspace.accounts if workspace else []
+    for each in listed:
+        lifecycle.expire_if_stale(each.last_verification)
     return jsonify(accounts=[account_json(account) for account in listed])
 
 
@@ -73,7 +75,7 @@ def accounts(workspace_id):
 def account(workspace_id, account_id):
     """One account with its last verification and the state of every step."""
     found = account_or_404(workspace_id, account_id)
-    last = found.last_verification
+    last = lifecycle.expire_if_stale(found.last_verification)
     return jsonify(
         account=account_json(found), last_verification=verification_json(last) if last else None
     )
