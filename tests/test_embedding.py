@@ -65,6 +65,15 @@ def settled(page, quiet_ms=300):
         page.wait_for_timeout(quiet_ms)
 
 
+def connect(page, portal, name, values):
+    """Fill the form inside the iframe and click Verify once the frame has settled."""
+    portal.get_by_label("Account Name", exact=True).fill(name)
+    for label, value in values.items():
+        portal.get_by_label(label, exact=True).fill(value)
+    settled(page)
+    portal.get_by_role("button", name="Verify").click()
+
+
 def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocked(
     app, https_port, worker, strict_context
 ):
@@ -72,11 +81,7 @@ def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocke
     page.goto(f"https://localhost:{https_port}/dev/host")
     portal = page.frame_locator("#portal")
 
-    portal.get_by_label("Account Name", exact=True).fill("Production")
-    for label, value in GOOD.items():
-        portal.get_by_label(label, exact=True).fill(value)
-    settled(page)
-    portal.get_by_role("button", name="Verify").click()
+    connect(page, portal, "Production", GOOD)
 
     expect(portal.locator("#verification")).to_have_attribute(
         "data-verification-state", "passed", timeout=20_000
@@ -99,11 +104,7 @@ def test_a_failed_verification_names_the_failing_step_to_the_host(
     page = strict_context.new_page()
     page.goto(f"https://localhost:{https_port}/dev/host")
     portal = page.frame_locator("#portal")
-    portal.get_by_label("Account Name", exact=True).fill("Reader")
-    for label, value in {**GOOD, "Client ID": azure.APP_READER}.items():
-        portal.get_by_label(label, exact=True).fill(value)
-    settled(page)
-    portal.get_by_role("button", name="Verify").click()
+    connect(page, portal, "Reader", {**GOOD, "Client ID": azure.APP_READER})
 
     expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(
         1, timeout=20_000
@@ -185,11 +186,7 @@ def test_deleting_an_account_is_told_to_the_host_and_a_theme_can_come_with_the_l
     page.goto(f"https://localhost:{https_port}/dev/host?theme=dark")
     portal = page.frame_locator("#portal")
     expect(portal.locator("html")).to_have_attribute("data-theme", "dark")
-    portal.get_by_label("Account Name", exact=True).fill("Short-lived")
-    for label, value in GOOD.items():
-        portal.get_by_label(label, exact=True).fill(value)
-    settled(page)
-    portal.get_by_role("button", name="Verify").click()
+    connect(page, portal, "Short-lived", GOOD)
     account_id = portal.locator("#verification").get_attribute("data-account-id")
 
     settled(page)
