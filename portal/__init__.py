@@ -33,7 +33,8 @@ def create_app(test_config=None):
         WTF_CSRF_TIME_LIMIT=None,
         # How long a verification may wait on Azure, and how it watches a provider register.
         VERIFY_LIMITS=Limits(),
-        VERIFY_DEADLINE=120,
+        # The job's deadline leaves room for the checks and for watching a provider register.
+        VERIFY_DEADLINE=300,
         PROVIDER_POLL_INTERVAL=5,
         PROVIDER_POLL_TIMEOUT=180,
         # Pauses between checks while only a new role is missing: about 30 minutes in all,

@@ -74,11 +74,9 @@ def recheck_later(verification):
     delay = delays[verification.attempt - 1]
     failed[0].state = StepState.WAITING
     verification.recheck_at = utcnow() + timedelta(seconds=delay)
-    verification.deadline_at = verification.recheck_at + timedelta(
-        seconds=current_app.config["VERIFY_DEADLINE"] + 30
-    )
+    verification.deadline_at = lifecycle.deadline(starting=verification.recheck_at)
     db.session.commit()
-    queue.enqueue(verify, verification.id, delay=delay)
+    queue.enqueue("portal.jobs.verify", verification.id, delay=delay)
     return True
 
 

@@ -73,6 +73,7 @@ def conclude(verification):
     webhooks.announce(verification)
 
 
-def deadline():
-    # The job's own timeout plus a margin for the queue: past this, nothing is coming.
-    return utcnow() + timedelta(seconds=current_app.config["VERIFY_DEADLINE"] + 30)
+def deadline(starting=None):
+    """When a job starting at `starting` (now by default) must have ended, queue margin included:
+    past this, nothing is coming."""
+    return (starting or utcnow()) + timedelta(seconds=current_app.config["VERIFY_DEADLINE"] + 30)
