@@ -1,6 +1,8 @@
-"""Who may frame the portal, and which host page its events are addressed to."""
+"""Who may frame the portal, which host page hears its events, and the events it is told."""
 
 import re
+
+from flask import session
 
 ACCENT = re.compile(r"^#[0-9a-fA-F]{6}$")
 THEMES = ("light", "dark")
@@ -33,3 +35,12 @@ def embedding(claims, sources):
     if isinstance(claims.get("accent"), str) and ACCENT.match(claims["accent"]):
         settings["accent"] = claims["accent"]
     return settings
+
+
+def queue_event(event):
+    """Keep an event for the host page until the next page is shown (a redirect may come first)."""
+    session["portal_events"] = [*session.get("portal_events", []), event]
+
+
+def queued_events():
+    return session.pop("portal_events", [])

@@ -2,8 +2,9 @@
 
 from datetime import date
 
-from flask import current_app, session
+from flask import current_app
 
+from . import framing
 from .verification import catalogue
 from .verification.clouds import cloud_from
 
@@ -17,17 +18,8 @@ def register(app):
     app.add_template_global(catalogue.troubleshooting)
     app.add_template_global(catalogue.say)
     app.add_template_global(portal_link)
-    app.add_template_global(queued_events)
+    app.add_template_global(framing.queued_events)
     app.add_template_global(catalogue.USER_IMPERSONATION_NOTE, "user_impersonation_note")
-
-
-def queue_event(event):
-    """Keep an event for the host page until the next page is shown (a redirect may come first)."""
-    session["portal_events"] = [*session.get("portal_events", []), event]
-
-
-def queued_events():
-    return session.pop("portal_events", [])
 
 
 def portal_link(guidance, account, facts=None):

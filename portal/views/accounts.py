@@ -4,8 +4,8 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
+from ..framing import queue_event
 from ..models import AzureAccount
-from ..templating import queue_event
 from ..verification import lifecycle
 from .embed import workspace_required
 
