@@ -10,7 +10,7 @@ from flask import current_app
 
 from . import queue
 from .extensions import db
-from .models import Verification, utcnow
+from .models import Verification, WebhookDelivery, utcnow
 from .verification import checks, lifecycle, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
@@ -78,6 +78,26 @@ def recheck_later(verification):
     db.session.commit()
     queue.enqueue("portal.jobs.verify", verification.id, delay=delay)
     return True
+
+
+def sweep():
+    """End verifications past their deadline and queue webhooks that never got queued."""
+    stale = db.session.scalars(
+        db.select(Verification).filter(
+            Verification.running.is_(True), Verification.deadline_at < utcnow()
+        )
+    ).all()
+    for verification in stale:
+        lifecycle.conclude(verification)
+    # Queuing failed when they were created (Redis down); a few minutes' grace for the queue.
+    forgotten = db.session.scalars(
+        db.select(WebhookDelivery)
+        .filter_by(state="pending", attempts=0)
+        .filter(WebhookDelivery.created_at < utcnow() - timedelta(minutes=5))
+    ).all()
+    for delivery in forgotten:
+        queue.enqueue_retried("portal.webhooks.deliver", delivery.id)
+    return len(stale), len(forgotten)
 
 
 def running_verification(verification_id):

@@ -4,12 +4,14 @@ import re
 from datetime import timedelta
 
 from redis import Redis
+from rq.cron import CronScheduler
 
 from fake_azure import scenarios as azure
+from portal import jobs
 from portal.config import Limits
 from portal.extensions import db
-from portal.models import Verification, utcnow
-from portal.queue import queue
+from portal.models import Verification, WebhookDelivery, utcnow
+from portal.queue import QUEUE_NAME, queue
 
 from .conftest import VALID_ACCOUNT, add_account, csrf_token, submit, work_off
 from .test_verification import GOOD, markers, verification_state
@@ -202,3 +204,30 @@ def test_re_checks_give_up_after_the_last_pause(app, customer):
     assert markers(page)["permissions"] == ("failed", "NoRoleAssignment")
     (verification,) = verifications(app, account_id)
     assert verification.attempt == 3
+
+
+def test_the_sweep_ends_vanished_verifications_and_tells_the_back_end(app, customer):
+    app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"] = "http://127.0.0.1:9/hooks", "x" * 40
+    account_id = add_account(customer, **GOOD)
+    with app.app_context():
+        db.session.execute(
+            db.update(Verification).values(deadline_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        queue().empty()
+
+        assert jobs.sweep() == (1, 0)
+
+        (verification,) = verifications(app, account_id)
+        assert verification.state.value == "error"
+        (delivery,) = db.session.scalars(db.select(WebhookDelivery)).all()
+        assert delivery.event["data"]["verification_id"] == verification.id
+
+
+def test_the_cron_configuration_registers_the_sweep_every_minute(redis_url):
+    scheduler = CronScheduler(connection=Redis.from_url(redis_url))
+
+    scheduler.load_config_from_file("portal.cron")
+
+    (job,) = scheduler.get_jobs()
+    assert (job.func, job.interval, job.queue_name) == (jobs.sweep, 60, QUEUE_NAME)
