@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 TENANT = "c0ffee00-0000-4000-8000-000000000001"
 TENANT_DOMAIN = "contoso.onmicrosoft.com"
 OTHER_TENANT = "c0ffee00-0000-4000-8000-000000000002"
+# A proxy between us and Azure answers discovery with its own HTML page.
+TENANT_BEHIND_PROXY = "proxy-login-page.example"
 # Discovery works, but the token endpoint answers 503 to every request.
 TENANT_TOKEN_OUTAGE = "c0ffee00-0000-4000-8000-0000000000d0"
 

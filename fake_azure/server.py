@@ -55,6 +55,8 @@ def create_app(fake):
 
     @app.get("/<tenant>/v2.0/.well-known/openid-configuration")
     def openid_configuration(tenant):
+        if tenant == scenarios.TENANT_BEHIND_PROXY:
+            return "<html><body>Sign in to the network first</body></html>", 200
         directory = directory_of(tenant)
         if directory is None:
             return tenant_error(tenant)

@@ -168,3 +168,28 @@ def test_an_overridden_authority_skips_msals_instance_discovery(tmp_path):
 def test_a_wrong_cloud_setting_is_named(tmp_path, variable, value, message):
     with pytest.raises(ConfigError, match=message):
         load({**TEST_ENVIRONMENT, variable: value}, tmp_path)
+
+
+def test_a_tenant_code_from_the_token_endpoint_blocks_both_app_steps():
+    outcomes = checks._sign_in_failure("Authentication failed: AADSTS90002: Tenant 'x' not found.")
+
+    assert [(o.step, o.state) for o in outcomes] == [
+        (Step.TENANT_ID, StepState.FAILED),
+        (Step.CLIENT_ID, StepState.SKIPPED),
+        (Step.CLIENT_SECRET, StepState.SKIPPED),
+    ]
+
+
+def test_a_discovery_answer_that_is_not_json_is_azures_fault_not_a_crash(app, fake_azure):
+    with app.app_context():
+        session = AzureSession(
+            cloud_from(app.config),
+            Limits(),
+            azure.TENANT_BEHIND_PROXY,
+            azure.APP_CONTRIBUTOR,
+            "x" * 40,
+            "t",
+        )
+        outcome = checks.tenant_exists(session)
+
+    assert (outcome.state, outcome.code) == (StepState.ERROR, "AzureUnavailable")

@@ -64,11 +64,10 @@ def tenant_exists(session):
         response = session.openid_configuration()
     except AzureError as error:
         return azure_fault(Step.TENANT_ID, error)
-    if response.status_code == 200:
-        issuer = response.json().get("issuer", "")
-        match = re.search(r"/([0-9a-f-]{36})/", issuer)
-        return Outcome(Step.TENANT_ID, StepState.PASSED, facts={"directory": match and match[1]})
     body = _json(response.text())
+    if response.status_code == 200 and "issuer" in body:
+        match = re.search(r"/([0-9a-f-]{36})/", str(body["issuer"]))
+        return Outcome(Step.TENANT_ID, StepState.PASSED, facts={"directory": match and match[1]})
     description = body.get("error_description", "")
     code = AADSTS.search(description)
     if response.status_code == 400 and code:
@@ -118,7 +117,12 @@ def _sign_in_failure(message):
     if code in SECRET_CODES:
         failed.step = Step.CLIENT_SECRET
         return [Outcome(Step.CLIENT_ID, StepState.PASSED), failed]
-    failed.step = Step.TENANT_ID if code in TENANT_CODES else Step.CLIENT_ID
+    if code in TENANT_CODES:
+        failed.step = Step.TENANT_ID
+        return [failed] + [
+            skipped(step, Step.TENANT_ID) for step in (Step.CLIENT_ID, Step.CLIENT_SECRET)
+        ]
+    failed.step = Step.CLIENT_ID
     return [failed, skipped(Step.CLIENT_SECRET, blocked_by=Step.CLIENT_ID)]
 
 
