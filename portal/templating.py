@@ -18,14 +18,20 @@ def register(app):
     app.add_template_global(catalogue.troubleshooting)
     app.add_template_global(catalogue.say)
     app.add_template_global(portal_link)
+    app.add_template_global(azure_portal)
     app.add_template_global(framing.queued_events)
     app.add_template_global(catalogue.USER_IMPERSONATION_NOTE, "user_impersonation_note")
+
+
+def azure_portal():
+    """The Azure portal of the configured cloud, for the guide's links."""
+    return cloud_from(current_app.config).portal
 
 
 def portal_link(guidance, account, facts=None):
     """Link to the Azure portal page that fixes `guidance`, for this account's own IDs."""
     values = {
-        "portal": cloud_from(current_app.config).portal,
+        "portal": azure_portal(),
         "tenant_id": account.tenant_id,
         "client_id": account.client_id,
         "subscription_id": account.subscription_id,

@@ -193,3 +193,12 @@ def test_a_discovery_answer_that_is_not_json_is_azures_fault_not_a_crash(app, fa
         outcome = checks.tenant_exists(session)
 
     assert (outcome.state, outcome.code) == (StepState.ERROR, "AzureUnavailable")
+
+
+def test_the_guide_links_to_the_portal_of_the_configured_cloud(app, customer):
+    app.config["AZURE_CLOUD"] = "china"
+
+    page = customer.get("/accounts/new").text
+
+    assert 'href="https://portal.azure.cn/#view/Microsoft_AAD_IAM/' in page
+    assert "portal.azure.com" not in page
