@@ -56,6 +56,15 @@
     }
   }
 
+  // htmx restores history (Back, Forward) with a request of its own that leaves out hx-headers;
+  // without the session header, an iframe with no cookie would get "session ended" instead.
+  document.addEventListener("htmx:historyCacheMiss", (event) => {
+    const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    for (const [name, value] of Object.entries(headers)) {
+      event.detail.xhr.setRequestHeader(name, value);
+    }
+  });
+
   window.addEventListener("message", (event) => {
     if (!hostOrigin || event.origin !== hostOrigin || event.source !== window.parent) return;
     if (event.data && event.data.type === "appearance") applyAppearance(event.data);

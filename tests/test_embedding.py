@@ -196,3 +196,17 @@ def test_deleting_an_account_is_told_to_the_host_and_a_theme_can_come_with_the_l
 
     expect(page.locator('#events li[data-type="account-deleted"]')).to_have_count(1)
     assert events(page, "account-deleted")[0]["account_id"] == account_id
+
+
+def test_back_and_forward_keep_the_session_in_a_cookieless_iframe(app, https_port, strict_context):
+    page = strict_context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    portal = page.frame_locator("#portal")
+    connect(page, portal, "Back and forth", GOOD)
+    expect(portal.get_by_role("heading", name="Back and forth")).to_be_visible()
+    settled(page)
+
+    page.frames[1].evaluate("history.back()")
+    expect(portal.get_by_role("heading", name="Connect an Azure subscription")).to_be_visible()
+    page.frames[1].evaluate("history.forward()")
+    expect(portal.get_by_role("heading", name="Back and forth")).to_be_visible()
