@@ -3,7 +3,7 @@
 import os
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, abort
 
 from . import cli, config, database, errors, headers, templating
 from .config import Limits
@@ -64,8 +64,18 @@ def create_app(test_config=None):
     app.register_blueprint(api.bp)
     if app.config["PORTAL_ENV"] != "production":
         app.register_blueprint(dev.bp)
+    app.url_value_preprocessor(refuse_unprintable_values)
     errors.register(app)
     headers.register(app)
     templating.register(app)
     cli.register(app)
     return app
+
+
+def refuse_unprintable_values(endpoint, values):
+    """Answer 404 for a URL value with a control character: none of our IDs has one, and
+    PostgreSQL would refuse a NUL with an error instead of finding nothing."""
+    if values and any(
+        isinstance(value, str) and not value.isprintable() for value in values.values()
+    ):
+        abort(404)

@@ -72,6 +72,12 @@ def guid_shaped(example_source):
     return check
 
 
+def printable(form, field):
+    # Control characters have no place in a name, and PostgreSQL refuses NUL outright.
+    if field.data and not field.data.isprintable():
+        raise StopValidation("Use letters, digits, spaces and punctuation only.")
+
+
 def tenant_shaped(form, field):
     if field.data == NIL_GUID:
         raise StopValidation("This is an all-zero placeholder, not a real Tenant ID.")
@@ -127,6 +133,7 @@ class AccountForm(FlaskForm):
         validators=[
             required("Enter a name for this account, such as “Production”."),
             Length(max=64, message="Use 64 characters or fewer."),
+            printable,
         ],
     )
     tenant_id = TenantField(

@@ -84,4 +84,4 @@ def read(token, secret):
 
 
 def _text(value, longest):
-    return isinstance(value, str) and 0 < len(value) <= longest
+    return isinstance(value, str) and 0 < len(value) <= longest and value.isprintable()

@@ -207,3 +207,7 @@ def test_the_list_shows_only_the_workspaces_own_accounts(customer, other_custome
 
     assert "Globex account" not in page
     assert len(re.findall(r'<th scope="row">', page)) == 1
+
+
+def test_a_nul_in_an_account_url_is_not_found_not_a_database_error(customer):
+    assert customer.get("/accounts/a%00b").status_code == 404

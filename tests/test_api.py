@@ -180,3 +180,23 @@ def test_every_answer_matches_the_document(app, api, customer):
             case.call_and_validate(headers=AUTH)
 
         answers_as_documented()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/workspaces/a%00b/accounts", "/api/v1/workspaces/acme/accounts/a%00b"],
+)
+def test_a_nul_in_the_path_is_not_found_not_a_database_error(api, url):
+    response = api.get(url, headers=AUTH)
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_a_reason_with_control_characters_is_refused(app, api, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+
+    response = api.get(credentials_url(account_id), headers={**AUTH, "X-Access-Reason": "a\x01b"})
+
+    assert response.status_code == 400

@@ -157,3 +157,11 @@ def test_every_page_needs_a_session(client, path):
 
     assert response.status_code == 401
     assert "Your session has ended" in response.text
+
+
+@pytest.mark.parametrize("claim", ["sub", "name", "jti"])
+def test_control_characters_in_a_link_are_malformed_not_a_database_error(app, client, claim):
+    response = client.get("/embed", query_string={"token": token(app, **{claim: "acme\x00"})})
+
+    assert response.status_code == 401
+    assert "malformed" in response.text

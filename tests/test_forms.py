@@ -200,3 +200,11 @@ def test_expiry_date_is_optional_and_kept(app, customer):
     add_account(customer, secret_expires_on="2099-01-31")
 
     assert str(stored_account(app).secret_expires_on) == "2099-01-31"
+
+
+@pytest.mark.parametrize("name", ["Prod\x00uction", "Prod\x07", "Line\nbreak"])
+def test_control_characters_in_a_name_are_refused_not_a_database_error(customer, name):
+    response = submit(customer, "/accounts/new", {**VALID_ACCOUNT, "name": name})
+
+    assert response.status_code == 422
+    assert "letters, digits, spaces and punctuation" in field_error(response.text, "name")

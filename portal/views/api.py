@@ -93,7 +93,7 @@ def credentials(workspace_id, account_id):
     """The decrypted credentials of a verified account, for provisioning; every read audited."""
     found = account_or_404(workspace_id, account_id)
     reason = request.headers.get(REASON_HEADER, "").strip()
-    if not 0 < len(reason) <= 200:
+    if not 0 < len(reason) <= 200 or not reason.isprintable():
         raise ApiError(400, "reason_required", f"Say why in {REASON_HEADER} (200 characters).")
     if found.status != "verified":
         raise ApiError(
