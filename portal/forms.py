@@ -114,6 +114,10 @@ def secret_shaped(form, field):
             "The secret contains a space or line break, which a client secret never does. "
             "Paste the Value again."
         )
+    if not secret.isprintable():
+        raise StopValidation(
+            "The secret contains a character a client secret never has. Paste the Value again."
+        )
     if len(secret) < SECRET_MIN_LENGTH:
         raise StopValidation(
             f"This is too short for a client secret ({len(secret)} characters; those Azure "

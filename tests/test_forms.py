@@ -80,6 +80,7 @@ def test_invalid_value_is_explained_next_to_its_field_and_in_the_summary(
         ("Xq8Q~u2Yf.short", "too short for a client secret (15 characters"),
         ("Xq8***********************************", "hidden form Azure shows"),
         ("x" * 600, "too long for a client secret"),
+        (CLIENT_SECRET[:20] + "\x00" + CLIENT_SECRET[20:], "a character a client secret never has"),
     ],
 )
 def test_secret_id_pasted_instead_of_value_and_other_secret_mistakes_are_caught(
