@@ -27,6 +27,7 @@ def verify(verification_id):
         verification.attempt += 1
         recorder.start_over()
         run.run_checks(session, verification.account.subscription_id, recorder)
+        run.warn_of_expiry(verification.account.secret_expires_on, recorder)
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
             watch_provider(verification, session, recorder)
 

@@ -84,6 +84,7 @@ CODES_CHECKS_PRODUCE = [
     "SubscriptionWarned",
     "SubscriptionPastDue",
     "NotRegistered",
+    "SecretExpiresSoon",
     "Registering",
     "StillRegistering",
     "Unregistering",
@@ -114,6 +115,7 @@ def test_the_guide_lists_every_failure_we_recognise(customer):
     page = customer.get("/accounts/new").text
 
     troubleshooting = page[page.index('id="troubleshooting"') :]
+    assert "{" not in troubleshooting.split("</section>")[0]
     for code, guidance in catalogue.CATALOGUE.items():
         if guidance.step is not None:
             assert f"<code>{code}</code>" in troubleshooting

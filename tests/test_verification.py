@@ -5,6 +5,7 @@ markers (data-step, data-state, data-code) of every step from the account page.
 """
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from redis import Redis
@@ -206,6 +207,19 @@ def test_azure_out_of_reach_is_an_error_with_a_retry_never_the_customers_fault(a
     assert markers(page)["tenant-id"] == ("error", "AzureUnreachable")
     assert "Nothing is wrong with your values as far as we know" in page
     assert "Try again" in page
+
+
+@pytest.mark.parametrize(("days", "state"), [(10, "warning"), (0, "warning"), (45, "passed")])
+def test_a_secret_expiring_within_30_days_is_a_warning_at_step_3(app, customer, days, state):
+    expires_on = date.today() + timedelta(days)
+
+    _, page = verify(app, customer, secret_expires_on=expires_on.isoformat())
+
+    assert verification_state(page) == "passed"
+    assert markers(page)["client-secret"][0] == state
+    if state == "warning":
+        assert markers(page)["client-secret"][1] == "SecretExpiresSoon"
+        assert f"expires on {expires_on.isoformat()}" in step_html(page, "client-secret")
 
 
 def test_a_failed_step_shows_azures_answer_the_fix_and_a_portal_link_for_this_app(app, customer):

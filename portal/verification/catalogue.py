@@ -121,6 +121,19 @@ CATALOGUE = {
         APP_SECRETS,
         "Open the app's secrets",
     ),
+    "SecretExpiresSoon": Guidance(
+        Step.CLIENT_SECRET,
+        "The client secret works, but expires on {expires_on}.",
+        "After that date ColdSend can no longer reach your subscription, and your inboxes stop "
+        "being managed. Renew it now and nothing is interrupted.",
+        (
+            "Open your app's Certificates & secrets page and choose New client secret.",
+            "Copy the new secret's Value, and note its expiry date.",
+            "Replace the secret here (use Change details) with the new date, and verify again.",
+        ),
+        APP_SECRETS,
+        "Open the app's secrets",
+    ),
     "NoRoleAssignment": Guidance(
         Step.PERMISSIONS,
         "The app has no role on this subscription yet.",
@@ -328,9 +341,13 @@ def troubleshooting():
     return by_step
 
 
+# What a placeholder reads as where no verification supplies it, as in the guide's list.
+UNKNOWN_FACTS = {"expected_tenant": "another directory", "expires_on": "its expiry date"}
+
+
 class _Facts(dict):
     def __missing__(self, key):
-        return "another directory"
+        return UNKNOWN_FACTS.get(key, "…")
 
 
 def say(text, facts):

@@ -14,6 +14,7 @@ progress while the checks run.
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 from ..extensions import db
 from . import checks
@@ -98,6 +99,19 @@ def at_once(*calls):
     """Run the calls in parallel threads; return their results in order."""
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return [future.result() for future in [pool.submit(call) for call in calls]]
+
+
+def warn_of_expiry(expires_on, recorder, days=30):
+    """Turn a passing step 3 into a warning when the secret expires soon, by the date given."""
+    row = recorder.verification.step(Step.CLIENT_SECRET)
+    if row.state is not StepState.PASSED or expires_on is None:
+        return
+    left = (expires_on - date.today()).days
+    if left <= days:
+        facts = {"expires_on": expires_on.isoformat(), "days_left": max(left, 0)}
+        recorder.record(
+            checks.Outcome(Step.CLIENT_SECRET, StepState.WARNING, "SecretExpiresSoon", facts=facts)
+        )
 
 
 def reconcile(subscription, permissions, provider):
