@@ -81,7 +81,9 @@ class AzureAccount(db.Model):
     @property
     def needs_verification(self):
         """Tell whether no verification has checked the account's current values yet."""
-        last = self.last_verification
+        return self._outdated_by(self.last_verification)
+
+    def _outdated_by(self, last):
         return last is None or last.created_at < self.credentials_changed_at
 
     @property
@@ -92,7 +94,7 @@ class AzureAccount(db.Model):
             return "unverified"
         if last.state is VerificationState.RUNNING:
             return "verifying"
-        if self.needs_verification:
+        if self._outdated_by(last):
             return "changed"
         return {"passed": "verified", "failed": "failed", "error": "error"}[last.state.value]
 

@@ -53,24 +53,25 @@ class AzureSession:
             authority=self.cloud.authority_host,
             disable_instance_discovery=not self.cloud.known_authority,
             retry_policy_class=BoundedRetryPolicy,
-            **self._transport_settings(),
+            **self._timeouts(),
+            **self._retry_settings(),
         )
 
-    def _transport_settings(self):
-        limits = self.limits
+    def _timeouts(self):
         return {
-            "connection_timeout": limits.connect_timeout,
-            "read_timeout": limits.read_timeout,
-            "retry_total": limits.retries,
-            "retry_backoff_max": limits.backoff_max,
-            "retry_after_max": limits.retry_after_max,
+            "connection_timeout": self.limits.connect_timeout,
+            "read_timeout": self.limits.read_timeout,
+        }
+
+    def _retry_settings(self):
+        return {
+            "retry_total": self.limits.retries,
+            "retry_backoff_max": self.limits.backoff_max,
+            "retry_after_max": self.limits.retry_after_max,
         }
 
     def _retry(self):
-        settings = self._transport_settings()
-        for transport_only in ("connection_timeout", "read_timeout"):
-            settings.pop(transport_only)
-        return BoundedRetryPolicy(**settings)
+        return BoundedRetryPolicy(**self._retry_settings())
 
     def _arm_policies(self):
         return [
@@ -92,8 +93,7 @@ class AzureSession:
             "base_url": self.cloud.resource_manager,
             "credential_scopes": [self.cloud.scope],
             "policies": self._arm_policies(),
-            "connection_timeout": self.limits.connect_timeout,
-            "read_timeout": self.limits.read_timeout,
+            **self._timeouts(),
         }
 
     def openid_configuration(self):
@@ -105,8 +105,7 @@ class AzureSession:
                 policies.UserAgentPolicy(base_user_agent=USER_AGENT),
                 self._retry(),
             ],
-            connection_timeout=self.limits.connect_timeout,
-            read_timeout=self.limits.read_timeout,
+            **self._timeouts(),
         )
         path = f"/{quote(self.tenant_id, safe='')}/v2.0/.well-known/openid-configuration"
         with client:
