@@ -13,6 +13,11 @@ OTHER_TENANT = "c0ffee00-0000-4000-8000-000000000002"
 TENANT_BEHIND_PROXY = "proxy-login-page.example"
 # Discovery works, but the token endpoint answers 503 to every request.
 TENANT_TOKEN_OUTAGE = "c0ffee00-0000-4000-8000-0000000000d0"
+# A directory of Azure Government: global discovery finds it and says so, sign-ins fail.
+TENANT_US_GOVERNMENT = "c0ffee00-0000-4000-8000-000000000005"
+# Where each directory lives, as discovery's cloud_instance_name and tenant_region_scope say.
+GLOBAL_CLOUD = ("microsoftonline.com", "EU", "login.microsoftonline.com")
+TENANT_CLOUDS = {TENANT_US_GOVERNMENT: ("microsoftonline.us", "USGov", "login.microsoftonline.us")}
 
 SECRET = "Good8Q~ValidSecretValue.0123456789abcdefg"
 EXPIRED_SECRET = "Old08Q~ExpiredSecretVal.0123456789abcdefg"
@@ -25,6 +30,14 @@ class App:
     disabled: bool = False
     # No role for this many sign-ins, as a role assigned minutes ago propagates.
     role_delay_sign_ins: int = 0
+    # Where the role is assigned: "subscription", or "resource-group" (which ARM does not
+    # count at subscription scope).
+    role_scope: str = "subscription"
+    # The app's enterprise application: "present"; "missing" (the token request fails with
+    # AADSTS7000229); or "missing-at-arm" (a token without an oid, which ARM refuses).
+    service_principal: str = "present"
+    # A Conditional Access policy for workload identities blocks its sign-in (AADSTS53003).
+    blocked_by_conditional_access: bool = False
 
 
 APP_CONTRIBUTOR = "a0000000-0000-4000-8000-000000000001"
@@ -32,6 +45,12 @@ APP_READER = "a0000000-0000-4000-8000-000000000002"
 APP_NO_ROLE = "a0000000-0000-4000-8000-000000000003"
 APP_DISABLED = "a0000000-0000-4000-8000-000000000004"
 APP_NEW_ROLE = "a0000000-0000-4000-8000-000000000005"
+APP_GROUP_ROLE = "a0000000-0000-4000-8000-000000000006"
+APP_NO_SERVICE_PRINCIPAL = "a0000000-0000-4000-8000-000000000007"
+APP_NO_SERVICE_PRINCIPAL_AT_ARM = "a0000000-0000-4000-8000-000000000008"
+APP_CONDITIONAL_ACCESS = "a0000000-0000-4000-8000-000000000009"
+# Entra ID answers with a code the portal has no advice for (a real one, AADSTS500014).
+APP_UNKNOWN_ANSWER = "a0000000-0000-4000-8000-00000000000a"
 
 APPS = {
     APP_CONTRIBUTOR: App("ColdSend", "Contributor"),
@@ -39,8 +58,22 @@ APPS = {
     APP_NO_ROLE: App("ColdSend (no role)", None),
     APP_DISABLED: App("ColdSend (disabled)", "Contributor", disabled=True),
     APP_NEW_ROLE: App("ColdSend (new role)", "Contributor", role_delay_sign_ins=1),
+    APP_GROUP_ROLE: App("ColdSend (group role)", "Contributor", role_scope="resource-group"),
+    APP_NO_SERVICE_PRINCIPAL: App("ColdSend (no SP)", "Contributor", service_principal="missing"),
+    APP_NO_SERVICE_PRINCIPAL_AT_ARM: App(
+        "ColdSend (no SP, token)", "Contributor", service_principal="missing-at-arm"
+    ),
+    APP_CONDITIONAL_ACCESS: App(
+        "ColdSend (blocked)", "Contributor", blocked_by_conditional_access=True
+    ),
+    APP_UNKNOWN_ANSWER: App("ColdSend (unknown answer)", "Contributor"),
 }
-TENANT_APPS = {TENANT: APPS, TENANT_TOKEN_OUTAGE: APPS, OTHER_TENANT: {}}
+TENANT_APPS = {
+    TENANT: APPS,
+    TENANT_TOKEN_OUTAGE: APPS,
+    TENANT_US_GOVERNMENT: APPS,
+    OTHER_TENANT: {},
+}
 
 
 @dataclass
@@ -66,6 +99,7 @@ SUB_THROTTLED = "5b000000-0000-4000-8000-000000000009"
 SUB_OUTAGE = "5b000000-0000-4000-8000-00000000000a"
 SUB_SLOW = "5b000000-0000-4000-8000-00000000000b"
 SUB_UNREGISTERED_TRAP = "5b000000-0000-4000-8000-00000000000c"
+SUB_DISABLED_NOT_REGISTERED = "5b000000-0000-4000-8000-00000000000d"
 SUB_UNKNOWN = "5b000000-0000-4000-8000-0000000000ff"
 
 
@@ -84,6 +118,9 @@ def subscriptions():
         SUB_OUTAGE: Subscription("Outage", fault="outage"),
         SUB_SLOW: Subscription("Slow", fault="slow"),
         SUB_UNREGISTERED_TRAP: Subscription("Trap", trap=True),
+        SUB_DISABLED_NOT_REGISTERED: Subscription(
+            "Disabled, new", state="Disabled", provider="NotRegistered"
+        ),
     }
 
 

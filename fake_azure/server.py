@@ -61,12 +61,20 @@ def create_app(fake):
         if directory is None:
             return tenant_error(tenant)
         base = request.host_url.rstrip("/")
+        instance, region, login_host = scenarios.TENANT_CLOUDS.get(
+            directory, scenarios.GLOBAL_CLOUD
+        )
+        # As global discovery answers for a directory of another cloud: that cloud's issuer,
+        # name and region. Real Azure puts the endpoints on that cloud's host too; ours stay on
+        # the fake, the only host a test can reach, so the sign-in meets AADSTS900382.
         return jsonify(
-            issuer=f"{base}/{directory}/v2.0",
+            issuer=f"https://{login_host}/{directory}/v2.0",
             token_endpoint=f"{base}/{directory}/oauth2/v2.0/token",
             authorization_endpoint=f"{base}/{directory}/oauth2/v2.0/authorize",
             jwks_uri=f"{base}/{directory}/discovery/v2.0/keys",
-            tenant_region_scope="EU",
+            tenant_region_scope=region,
+            cloud_instance_name=instance,
+            cloud_graph_host_name=f"graph.windows.{'net' if region != 'USGov' else 'us'}",
             token_endpoint_auth_methods_supported=["client_secret_post", "private_key_jwt"],
         )
 
@@ -77,6 +85,16 @@ def create_app(fake):
             return tenant_error(tenant)
         if directory == scenarios.TENANT_TOKEN_OUTAGE:
             return jsonify(error="temporarily_unavailable"), 503
+        malformed = malformed_token_request()
+        if malformed:
+            return malformed
+        if directory in scenarios.TENANT_CLOUDS:
+            return entra_error(
+                400,
+                "invalid_request",
+                900382,
+                "Confidential Client is not supported in Cross Cloud request.",
+            )
         client_id = request.form.get("client_id", "")
         app_registration = scenarios.TENANT_APPS[directory].get(client_id.lower())
         if app_registration is None:
@@ -95,6 +113,15 @@ def create_app(fake):
                 "unauthorized_client",
                 7000112,
                 f"Application '{client_id}'({app_registration.name}) is disabled.",
+            )
+        if app_registration.service_principal == "missing":
+            return entra_error(
+                401,
+                "invalid_client",
+                7000229,
+                f"The client application {client_id} is missing service principal in the "
+                f"tenant {directory}. See instructions here: "
+                "https://go.microsoft.com/fwlink/?linkid=2225119",
             )
         secret = request.form.get("client_secret", "")
         if secret == scenarios.EXPIRED_SECRET:
@@ -116,9 +143,30 @@ def create_app(fake):
                 "the client secret value, not the client secret ID, for a secret added to app "
                 f"'{client_id}'.",
             )
+        if app_registration.blocked_by_conditional_access:
+            return entra_error(
+                400,
+                "invalid_grant",
+                53003,
+                "Access has been blocked by Conditional Access policies. The access policy does "
+                "not allow token issuance.",
+                suberror="message_only",
+            )
+        if client_id.lower() == scenarios.APP_UNKNOWN_ANSWER:
+            return entra_error(
+                400,
+                "unauthorized_client",
+                500014,
+                "The service principal for resource 'https://management.azure.com' is disabled. "
+                "This indicate that a subscription within the tenant has lapsed, or that the "
+                "administrator for this tenant has disabled the application, preventing tokens "
+                "from being issued for it.",
+            )
         with fake.lock:
             fake.sign_ins[client_id.lower()] += 1
         claims = {"tid": directory, "appid": client_id.lower()}
+        if app_registration.service_principal == "present":
+            claims["oid"] = f"0b1ec700-0000-4000-8000-{client_id.lower()[-12:]}"
         encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode()
         return jsonify(
             token_type="Bearer", expires_in=3599, ext_expires_in=3599, access_token=encoded
@@ -133,6 +181,14 @@ def create_app(fake):
         if principal is None:
             return arm_error(
                 401, "InvalidAuthenticationToken", "The access token is invalid or missing."
+            )
+        if "oid" not in principal:
+            return arm_error(
+                401,
+                "InvalidAuthenticationToken",
+                "The received access token is not valid: at least one of the claims 'puid' or "
+                "'altsecid' or 'oid' should be present. If you are accessing as application "
+                "please make sure service principal is properly created in the tenant.",
             )
         g.principal = principal
         g.subscription_id = match.group(1).lower()
@@ -180,6 +236,8 @@ def create_app(fake):
 
     @app.get("/subscriptions/<subscription_id>")
     def subscription(subscription_id):
+        if role_of(g.principal) is None and has_role_below(g.principal):
+            return authorization_failed("Microsoft.Resources/subscriptions/read")
         if role_of(g.principal) is None:
             return arm_error(
                 404,
@@ -228,6 +286,14 @@ def create_app(fake):
     def register(subscription_id, namespace):
         if role_of(g.principal) != "Contributor":
             return authorization_failed(f"{namespace}/register/action")
+        if g.subscription.state == "Disabled":
+            return arm_error(
+                409,
+                "ReadOnlyDisabledSubscription",
+                f"The subscription '{g.subscription_id}' is disabled and therefore marked as "
+                "read only. You cannot perform any write actions on this subscription until it "
+                "is re-enabled.",
+            )
         with fake.lock:
             if g.subscription.provider != "Registered":
                 g.subscription.provider = "Registering"
@@ -235,12 +301,19 @@ def create_app(fake):
         return jsonify(provider_body(namespace, g.subscription.provider))
 
     def role_of(principal):
+        """The app's role at subscription scope, where ColdSend needs it."""
         app_registration = scenarios.APPS.get(principal["appid"])
         if app_registration is None or app_registration.role is None:
+            return None
+        if app_registration.role_scope != "subscription":
             return None
         if fake.sign_ins[principal["appid"]] <= app_registration.role_delay_sign_ins:
             return None
         return app_registration.role
+
+    def has_role_below(principal):
+        app_registration = scenarios.APPS.get(principal["appid"])
+        return app_registration is not None and app_registration.role_scope == "resource-group"
 
     def authorization_failed(action):
         return arm_error(
@@ -282,10 +355,44 @@ def tenant_error(tenant):
     )
 
 
-def entra_error(status, error, code, text):
+def malformed_token_request():
+    """Refuse a token request as Entra ID does when the client, not the customer, got it wrong."""
+    if request.form.get("grant_type") != "client_credentials":
+        return entra_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        )
+    if not request.form.get("client_secret") and not request.form.get("client_assertion"):
+        return entra_error(
+            401,
+            "invalid_client",
+            7000216,
+            "'client_assertion', 'client_secret' or 'request' is required for the "
+            "'client_credentials' grant type.",
+        )
+    resource = request.host_url.rstrip("/")
+    scopes = request.form.get("scope", "").split()
+    if f"{resource}/.default" not in scopes:
+        asked = scopes[0].rsplit("/.default", 1)[0] if scopes else ""
+        return entra_error(
+            400,
+            "invalid_resource",
+            500011,
+            f"The resource principal named {asked} was not found in the tenant named "
+            f"{request.view_args['tenant']}. This can happen if the application has not been "
+            "installed by the administrator of the tenant or consented to by any user in the "
+            "tenant. You might have sent your authentication request to the wrong tenant.",
+        )
+    return None
+
+
+def entra_error(status, error, code, text, **extra):
     trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
     timestamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     return jsonify(
+        **extra,
         error=error,
         error_description=(
             f"AADSTS{code}: {text}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}"

@@ -14,6 +14,7 @@ from .models import Verification, WebhookDelivery, utcnow
 from .verification import checks, lifecycle, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
+from .verification.codes import may_be_propagating
 from .verification.steps import Step, StepState
 
 
@@ -68,7 +69,7 @@ def recheck_later(verification):
     delays = current_app.config["RECHECK_DELAYS"]
     failed = [row for row in verification.steps if row.state is StepState.FAILED]
     only_the_role = [row.step for row in failed] == [Step.PERMISSIONS]
-    if not only_the_role or not run.permission_missing(failed[0]):
+    if not only_the_role or not may_be_propagating(failed[0].code):
         return False
     if verification.attempt > len(delays):
         return False

@@ -9,7 +9,14 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-from .verification.steps import Step, StepState, VerificationState
+from .verification.codes import Code
+from .verification.steps import (
+    Step,
+    StepState,
+    VerificationState,
+    blocking,
+    provider_registration_possible,
+)
 
 
 def utcnow():
@@ -186,11 +193,21 @@ class Verification(db.Model):
     def step(self, step):
         return next(result for result in self.steps if result.step == step)
 
+    @property
+    def blocking_step(self):
+        """The step result that stops the setup, or None: the one rule every consumer asks."""
+        return blocking(self.steps)
+
+    @property
+    def provider_registration_possible(self):
+        """Whether "Register it for me" is offered, and accepted: the same rule for both."""
+        return not self.running and provider_registration_possible(self.steps)
+
     def finish(self):
         """End the run: a step still unfinished was interrupted; then sum up the steps."""
         for row in self.steps:
             if row.state.unfinished:
-                row.state, row.code = StepState.ERROR, "Interrupted"
+                row.state, row.code = StepState.ERROR, Code.INTERRUPTED
         self.state = VerificationState.of({row.state for row in self.steps})
         self.running, self.recheck_at = None, None
         self.finished_at = utcnow()

@@ -21,6 +21,7 @@ def register(app):
     app.add_template_global(azure_portal)
     app.add_template_global(framing.queued_events)
     app.add_template_global(catalogue.USER_IMPERSONATION_NOTE, "user_impersonation_note")
+    app.add_template_global(catalogue.FIELD_LABELS, "field_labels")
 
 
 def azure_portal():

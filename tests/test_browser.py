@@ -99,7 +99,7 @@ def test_verify_shows_progress_then_the_fix_at_the_failed_step_then_passes_once_
     expect(page.locator('[data-step="permissions"]')).to_have_attribute("data-state", "skipped")
     expect(page.locator("#verification-status")).to_contain_text("Step 3 needs your attention")
 
-    secret_step.get_by_role("link", name=re.compile("read step 3 of the guide")).click()
+    secret_step.get_by_role("link", name=re.compile("Change the Client Secret")).click()
     expect(page).to_have_url(re.compile("/edit#step-3$"))
     page.get_by_label("Client Secret").fill(GOOD["client_secret"])
     page.get_by_role("button", name="Save and verify").click()

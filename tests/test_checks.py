@@ -4,9 +4,10 @@ import pytest
 
 from fake_azure import scenarios as azure
 from portal.config import ConfigError, Limits, load
-from portal.verification import catalogue, checks
+from portal.verification import catalogue, checks, run
 from portal.verification.azure import AzureSession
-from portal.verification.clouds import cloud_from
+from portal.verification.clouds import CLOUDS, cloud_from, directory_cloud
+from portal.verification.codes import Code
 from portal.verification.steps import Step, StepState
 
 from .conftest import TEST_ENVIRONMENT
@@ -66,42 +67,28 @@ def test_a_malformed_tenant_is_aadsts900023_at_step_1(app, fake_azure):
     assert outcome.facts["trace_id"]
 
 
-CODES_CHECKS_PRODUCE = [
-    "AADSTS90002",
-    "AADSTS900023",
-    "AADSTS700016",
-    "AADSTS7000112",
-    "AADSTS7000215",
-    "AADSTS7000222",
-    "NoRoleAssignment",
-    "AuthorizationFailed",
-    "ReaderOnly",
-    "MissingPermissions",
-    "SubscriptionNotFound",
-    "InvalidAuthenticationTokenTenant",
-    "SubscriptionDisabled",
-    "SubscriptionDeleted",
-    "SubscriptionWarned",
-    "SubscriptionPastDue",
-    "NotRegistered",
-    "SecretExpiresSoon",
-    "Registering",
-    "StillRegistering",
-    "Unregistering",
-    "AzureUnavailable",
-    "AzureThrottled",
-    "AzureTimeout",
-    "AzureUnreachable",
-    "Interrupted",
-]
+def test_every_code_we_declare_has_an_entry_and_the_catalogue_has_no_other():
+    assert set(catalogue.CATALOGUE) == set(Code)
 
 
-@pytest.mark.parametrize("code", CODES_CHECKS_PRODUCE)
-def test_every_code_we_produce_has_words_and_a_fix_or_a_retry(code):
+@pytest.mark.parametrize("code", list(Code))
+def test_every_code_has_words_and_a_fix_or_a_retry(code):
     guidance = catalogue.CATALOGUE[code]
 
     assert guidance.summary and guidance.meaning
-    assert guidance.fix or guidance.azure_fault or code in {"Registering", "StillRegistering"}
+    assert (
+        guidance.fix
+        or code.retry_fixes
+        or code in {Code.PROVIDER_REGISTERING, Code.PROVIDER_STILL_REGISTERING}
+    )
+
+
+@pytest.mark.parametrize("code", [code for code in Code if code.retry_fixes])
+def test_a_fault_of_azure_or_ours_never_sends_the_customer_to_change_values(code):
+    guidance = catalogue.CATALOGUE[code]
+
+    assert guidance.field is None and guidance.step is None
+    assert "Try again" in guidance.meaning
 
 
 def test_an_unknown_code_falls_back_to_azures_own_words_under_its_step():
@@ -173,7 +160,9 @@ def test_a_wrong_cloud_setting_is_named(tmp_path, variable, value, message):
 
 
 def test_a_tenant_code_from_the_token_endpoint_blocks_both_app_steps():
-    outcomes = checks._sign_in_failure("Authentication failed: AADSTS90002: Tenant 'x' not found.")
+    outcomes = checks.sign_in_failure(
+        "Authentication failed: AADSTS90002: Tenant 'x' not found.", CLOUDS["public"]
+    )
 
     assert [(o.step, o.state) for o in outcomes] == [
         (Step.TENANT_ID, StepState.FAILED),
@@ -203,4 +192,87 @@ def test_the_guide_links_to_the_portal_of_the_configured_cloud(app, customer):
     page = customer.get("/accounts/new").text
 
     assert 'href="https://portal.azure.cn/#view/Microsoft_AAD_IAM/' in page
-    assert "portal.azure.com" not in page
+    assert 'href="https://portal.azure.com' not in page
+
+
+@pytest.mark.parametrize(
+    ("code", "step", "state"),
+    [
+        ("AADSTS900382", Step.TENANT_ID, StepState.FAILED),
+        ("AADSTS7000229", Step.CLIENT_ID, StepState.FAILED),
+        ("AADSTS53003", Step.CLIENT_ID, StepState.FAILED),
+        ("AADSTS7000215", Step.CLIENT_SECRET, StepState.FAILED),
+        ("AADSTS70011", Step.CLIENT_ID, StepState.ERROR),
+        ("AADSTS7000216", Step.CLIENT_ID, StepState.ERROR),
+        ("AADSTS90033", Step.CLIENT_ID, StepState.ERROR),
+        ("AADSTS5999999", Step.CLIENT_ID, StepState.FAILED),
+    ],
+)
+def test_each_sign_in_code_lands_on_its_step(code, step, state):
+    outcomes = checks.sign_in_failure(f"Authentication failed: {code}: words", CLOUDS["public"])
+
+    landed = next(outcome for outcome in outcomes if outcome.code == code)
+    assert (landed.step, landed.state) == (step, state)
+
+
+# Discovery documents as global discovery answers them, trimmed (see the README's sources).
+COMMERCIAL = {"tenant_region_scope": "NA", "cloud_instance_name": "microsoftonline.com"}
+GCC = {"tenant_region_scope": "NA", "tenant_region_sub_scope": "GCC"}
+GCC_HIGH = {"tenant_region_scope": "USGov", "tenant_region_sub_scope": "DODCON"}
+FAIRFAX = {"tenant_region_scope": "USG"}
+CHINA = {"cloud_instance_name": "partner.microsoftonline.cn"}
+
+
+@pytest.mark.parametrize(
+    ("document", "instance"),
+    [
+        (COMMERCIAL, "microsoftonline.com"),
+        (GCC, None),
+        (GCC_HIGH, "microsoftonline.us"),
+        (FAIRFAX, "microsoftonline.us"),
+        (CHINA, "partner.microsoftonline.cn"),
+        ({}, None),
+    ],
+    ids=["commercial", "gcc", "gcc-high", "fairfax", "china", "silent"],
+)
+def test_the_directorys_cloud_is_read_from_its_discovery_document(document, instance):
+    assert directory_cloud(document) == instance
+
+
+def answer(step, code, state=StepState.FAILED):
+    return checks.Outcome(step, state if code else StepState.PASSED, code)
+
+
+SUBSCRIPTION, ROLE, PROVIDER = Step.SUBSCRIPTION_ID, Step.PERMISSIONS, Step.COMMUNICATION_PROVIDER
+HIDDEN, DENIED, NO_ROLE = "SubscriptionNotFound", "AuthorizationFailed", "NoRoleAssignment"
+OTHER_TENANT, NO_PRINCIPAL = "InvalidAuthenticationTokenTenant", "ServicePrincipalNotFound"
+
+
+@pytest.mark.parametrize(
+    ("subscription", "permissions", "provider", "expected"),
+    [
+        # No role: Azure answers 404 or 403 to the subscription read, [] or 403 to the list.
+        (HIDDEN, NO_ROLE, DENIED, (ROLE, NO_ROLE)),
+        (DENIED, NO_ROLE, DENIED, (ROLE, NO_ROLE)),
+        (DENIED, DENIED, DENIED, (ROLE, DENIED)),
+        (DENIED, None, None, (ROLE, DENIED)),
+        (HIDDEN, DENIED, None, (ROLE, DENIED)),
+        # An unknown subscription: 404 everywhere.
+        (HIDDEN, HIDDEN, HIDDEN, (SUBSCRIPTION, HIDDEN)),
+        # Another directory, and no service principal: 401 everywhere.
+        (OTHER_TENANT, OTHER_TENANT, None, (SUBSCRIPTION, OTHER_TENANT)),
+        (NO_PRINCIPAL, NO_PRINCIPAL, NO_PRINCIPAL, (Step.CLIENT_ID, NO_PRINCIPAL)),
+    ],
+)
+def test_one_cause_answered_at_every_read_fails_one_step_and_skips_the_rest(
+    subscription, permissions, provider, expected
+):
+    outcomes = run.reconcile(
+        answer(SUBSCRIPTION, subscription), answer(ROLE, permissions), answer(PROVIDER, provider)
+    )
+
+    failed = [(o.step, o.code) for o in outcomes if o.state is StepState.FAILED]
+    assert failed == [expected]
+    assert {o.step for o in outcomes if o.state is StepState.SKIPPED} >= (
+        {SUBSCRIPTION, ROLE, PROVIDER} - {expected[0]}
+    )

@@ -11,8 +11,12 @@ import pytest
 from redis import Redis
 
 from fake_azure import scenarios as azure
+from portal.verification import catalogue, checks
+from portal.verification.azure import AzureSession
+from portal.verification.clouds import cloud_from
+from portal.verification.steps import Step, StepState
 
-from .conftest import add_account, work_off
+from .conftest import TEST_LIMITS, add_account, work_off
 
 GOOD = {
     "tenant_id": azure.TENANT,
@@ -184,6 +188,49 @@ CASES = {
     ),
 }
 
+# Failures people publicly report, each answered as Azure answers it; the README's "Azure's
+# answers" names the reports. Each must end on the one step that explains it, with words of
+# its own (never the fallback).
+REPORTED = {
+    "role-only-on-a-resource-group": (
+        {"client_id": azure.APP_GROUP_ROLE},
+        "failed",
+        [P, P, P, F, S, S],
+        {"permissions": "NoRoleAssignment"},
+    ),
+    "no-service-principal-at-sign-in": (
+        {"client_id": azure.APP_NO_SERVICE_PRINCIPAL},
+        "failed",
+        [P, F, S, S, S, S],
+        {"client-id": "AADSTS7000229"},
+    ),
+    "no-service-principal-token-refused-by-arm": (
+        {"client_id": azure.APP_NO_SERVICE_PRINCIPAL_AT_ARM},
+        "failed",
+        [P, F, S, S, S, S],
+        {"client-id": "ServicePrincipalNotFound"},
+    ),
+    "directory-in-azure-government": (
+        {"tenant_id": azure.TENANT_US_GOVERNMENT},
+        "failed",
+        [F, S, S, S, S, S],
+        {"tenant-id": "TenantInOtherCloud"},
+    ),
+    "conditional-access-blocks-the-app": (
+        {"client_id": azure.APP_CONDITIONAL_ACCESS},
+        "failed",
+        [P, F, S, S, S, S],
+        {"client-id": "AADSTS53003"},
+    ),
+    "subscription-disabled-and-provider-not-registered": (
+        {"subscription_id": azure.SUB_DISABLED_NOT_REGISTERED},
+        "failed",
+        [P, P, P, P, F, F],
+        {"subscription-id": "SubscriptionDisabled", "communication-provider": "NotRegistered"},
+    ),
+}
+CASES.update(REPORTED)
+
 
 @pytest.mark.parametrize(("changes", "overall", "states", "codes"), CASES.values(), ids=CASES)
 def test_each_case_ends_at_the_right_step_with_the_right_code(
@@ -196,6 +243,116 @@ def test_each_case_ends_at_the_right_step_with_the_right_code(
     assert [state for state, _ in found.values()] == states
     for step, code in codes.items():
         assert found[step][1] == code
+
+
+@pytest.mark.parametrize("changes", [case[0] for case in REPORTED.values()], ids=REPORTED)
+def test_each_reported_failure_gets_words_of_its_own_not_the_fallback(app, customer, changes):
+    _, page = verify(app, customer, **changes)
+
+    assert "no advice for yet" not in page
+    assert "Azure did not answer" not in page
+
+
+def test_a_missing_role_answered_403_on_the_subscription_is_step_4_with_a_re_check(app, customer):
+    app.config["RECHECK_DELAYS"] = (60,)
+
+    _, page = verify(app, customer, client_id=azure.APP_GROUP_ROLE)
+
+    assert verification_state(page) == "running"
+    assert [state for state, _ in markers(page).values()] == [P, P, P, "waiting", S, S]
+    step = step_html(page, "permissions")
+    assert "on the subscription itself" in step
+    assert "resource groups" in step
+    assert "check again by ourselves" in step
+
+
+def test_no_service_principal_says_how_to_create_it_for_this_client_id(app, customer):
+    for client_id in (azure.APP_NO_SERVICE_PRINCIPAL, azure.APP_NO_SERVICE_PRINCIPAL_AT_ARM):
+        _, page = verify(app, customer, client_id=client_id, name=f"App {client_id[-2:]}")
+
+        step = step_html(page, "client-id")
+        assert "no service principal" in step
+        assert f"az ad sp create --id {client_id}" in step
+        assert "Change the Client ID" not in step
+
+
+def test_a_directory_of_another_cloud_names_both_clouds(app, customer):
+    _, page = verify(app, customer, tenant_id=azure.TENANT_US_GOVERNMENT)
+
+    step = step_html(page, "tenant-id")
+    assert "Your directory is in Azure Government; ColdSend connects to global Azure." in step
+
+
+def test_conditional_access_names_the_sign_in_to_look_for_and_asks_no_new_values(app, customer):
+    _, page = verify(app, customer, client_id=azure.APP_CONDITIONAL_ACCESS)
+
+    step = step_html(page, "client-id")
+    correlation_id = re.search(r"Correlation ID</dt><dd><code>([0-9a-f-]{36})", step).group(1)
+    assert f"find the correlation ID {correlation_id}" in step
+    assert "Your values are right" in step
+    assert "Change the" not in step
+
+
+def test_an_answer_we_do_not_know_shows_azures_words_and_asks_no_new_values(app, customer):
+    _, page = verify(app, customer, client_id=azure.APP_UNKNOWN_ANSWER)
+
+    assert markers(page)["client-id"] == ("failed", "AADSTS500014")
+    step = step_html(page, "client-id")
+    assert "Azure answered AADSTS500014, which we have no advice for yet." in step
+    assert "AADSTS500014: The service principal for resource" in step
+    assert "Our reference" in step
+    assert "Change the" not in step
+
+
+def test_a_request_azure_calls_malformed_is_coldsends_error_with_a_retry(app, customer):
+    # Azure knows no resource at this URL: the token request names a resource of ours.
+    app.config["AZURE_RESOURCE_MANAGER_URL"] = app.config["AZURE_RESOURCE_MANAGER_URL"] + "/x"
+
+    _, page = verify(app, customer)
+
+    assert verification_state(page) == "error"
+    assert [state for state, _ in markers(page).values()] == [P, E, E, S, S, S]
+    assert markers(page)["client-id"] == ("error", "AADSTS500011")
+    assert "This is our fault, not yours" in step_html(page, "client-id")
+    assert "Try again" in page
+
+
+def test_register_it_for_me_is_not_offered_on_a_disabled_subscription_nor_accepted(
+    app, customer, fake_azure
+):
+    account_id, page = verify(app, customer, subscription_id=azure.SUB_DISABLED_NOT_REGISTERED)
+    assert "Register it for me</button>" not in page
+    assert "Once step 5 passes" in page
+    verification_id = re.search(r'data-verification-id="([^"]+)"', page).group(1)
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    customer.post(
+        f"/accounts/{account_id}/verifications/{verification_id}/provider-registration",
+        data={"csrf_token": token},
+    )
+
+    assert verification_state(customer.get(f"/accounts/{account_id}").text) == "failed"
+    assert not [path for method, path in fake_azure.requests if path.endswith("/register")]
+
+
+def test_azure_refusing_to_register_on_a_disabled_subscription_is_explained(app, fake_azure):
+    with app.app_context():
+        session = AzureSession(
+            cloud_from(app.config),
+            TEST_LIMITS,
+            azure.TENANT,
+            azure.APP_CONTRIBUTOR,
+            azure.SECRET,
+            "t",
+        )
+        outcome = checks.register_provider(session, azure.SUB_DISABLED_NOT_REGISTERED)
+
+    assert (outcome.step, outcome.state, outcome.code) == (
+        Step.COMMUNICATION_PROVIDER,
+        StepState.FAILED,
+        "ReadOnlyDisabledSubscription",
+    )
+    assert catalogue.guidance_for(outcome.code, outcome.step).summary.endswith("is disabled.")
 
 
 def test_azure_out_of_reach_is_an_error_with_a_retry_never_the_customers_fault(app, customer):
@@ -273,7 +430,7 @@ def test_a_409_missing_registration_is_reported_never_acted_on_silently(app, cus
         path for method, path in fake_azure.requests if method == "POST" and "/register" in path
     ]
     step = step_html(page, "permissions")
-    assert "We do not recognise this answer yet" in step
+    assert "Azure answered MissingSubscriptionRegistration, which we have no advice for" in step
 
 
 def test_register_it_for_me_registers_the_provider_and_the_verification_passes(

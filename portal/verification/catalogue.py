@@ -7,21 +7,21 @@ from this catalogue, so it lists exactly the failures we recognise.
 
 from dataclasses import dataclass
 
+from .codes import COLDSEND_SIDE, Code
 from .steps import Step
 
 
 @dataclass(frozen=True)
 class Guidance:
-    step: Step
+    step: Step | None  # the guide step whose Troubleshooting lists it; None for faults
     summary: str  # what Azure said, in plain words
     meaning: str  # what it means for this step
     fix: tuple[str, ...] = ()  # numbered actions
     link: str | None = None  # an Azure portal page, filled in with the account's IDs
     link_text: str | None = None
-    # A failure that a newly assigned role explains: checked again automatically.
-    may_be_propagating: bool = False
-    # Azure's fault, not the customer's: offer a retry.
-    azure_fault: bool = False
+    # The form field holding the value to correct, when a wrong value is the cause; None when
+    # the values may be right and the fix is in Azure (a role, a policy, a payment).
+    field: str | None = None
 
 
 ENTRA_OVERVIEW = "{portal}/#view/Microsoft_AAD_IAM/ActiveDirectoryMenuBlade/~/Overview"
@@ -39,14 +39,71 @@ SUBSCRIPTIONS = "{portal}/#view/Microsoft_Azure_Billing/SubscriptionsBladeV2"
 PROVIDERS = "{portal}/#@{tenant_id}/resource/subscriptions/{subscription_id}/resourceProviders"
 
 ASSIGN_CONTRIBUTOR = (
-    "Open the subscription's Access control (IAM) page and choose Add, then Add role assignment.",
+    "Open the Access control (IAM) page of the subscription itself (not of a resource group), "
+    "and choose Add, then Add role assignment.",
     "Under Privileged administrator roles, select Contributor, then Next.",
     "Choose Select members, type your app's name (apps appear only when searched for), "
     "select it, then Review + assign.",
 )
+ROLE_ON_THE_SUBSCRIPTION = (
+    "The role must be assigned on the subscription itself: a role on one of its resource "
+    "groups, or on another subscription, does not let ColdSend create what it needs. A role "
+    "assigned in the last minutes may not be in effect yet (Azure takes up to 30 minutes)."
+)
+RENEW_SECRET = (
+    "Open your app's Certificates & secrets page and choose New client secret.",
+    "Copy the new secret's Value column at once (not the Secret ID), and note its expiry date.",
+    "Paste it into Client Secret here (use Change details) and verify again.",
+)
+CONDITIONAL_ACCESS = (
+    "{portal}/#view/Microsoft_AAD_ConditionalAccess/ConditionalAccessBlade/~/Policies"
+)
+ENTERPRISE_APPS = (
+    "{portal}/#view/Microsoft_AAD_IAM/StartboardApplicationsMenuBlade/~/AppAppsPreview"
+)
+
+OTHER_CLOUD = Guidance(
+    Step.TENANT_ID,
+    "Your directory is in {directory_cloud}; ColdSend connects to {portal_cloud}.",
+    "Microsoft runs separate clouds (global Azure, Azure Government, Azure operated by 21Vianet "
+    "in China), and an app signs in only to the cloud its directory lives in. ColdSend cannot "
+    "reach a directory of {directory_cloud} from {portal_cloud}.",
+    (
+        "Check which Azure portal you work in: global Azure is portal.azure.com, Azure "
+        "Government portal.azure.us, Azure in China portal.azure.cn.",
+        "If your subscription is in {portal_cloud}, enter the Tenant ID of the directory that "
+        "holds it (Microsoft Entra ID, Overview, in that portal).",
+        "If it exists only in {directory_cloud}, contact ColdSend support with our reference "
+        "below: this connection works in {portal_cloud} only.",
+    ),
+)
+NO_SERVICE_PRINCIPAL = Guidance(
+    Step.CLIENT_ID,
+    "The app has no service principal (enterprise application) in your directory.",
+    "An app registration signs in through its enterprise application, the service principal "
+    "that the role of step 4 is given to. This app has none in this directory: that happens when "
+    "it was created with a script or with az ad app create, which do not add one, or when its "
+    "enterprise application was deleted. Your Client ID and secret are not the problem.",
+    (
+        "Open Enterprise applications, set Application type to All applications and search for "
+        "the Client ID {client_id}.",
+        "If nothing is found, create the service principal: in Azure Cloud Shell run "
+        "az ad sp create --id {client_id}",
+        "Give it the Contributor role on the subscription (step 4), then verify again. If you "
+        "created it in the last few minutes, Azure may still be copying it: wait and verify again.",
+    ),
+    ENTERPRISE_APPS,
+    "Open Enterprise applications",
+)
+COLDSEND_FAULT = Guidance(
+    None,
+    "Azure refused a request ColdSend made, as malformed.",
+    "This is our fault, not yours: nothing in your values caused it, and our team has the "
+    "details. Try again in a few minutes; if it persists, send ColdSend support our reference.",
+)
 
 CATALOGUE = {
-    "AADSTS90002": Guidance(
+    Code.TENANT_NOT_FOUND: Guidance(
         Step.TENANT_ID,
         "Azure found no directory with this Tenant ID.",
         "The Tenant ID is mistyped, belongs to a directory that was deleted, or lives in "
@@ -58,8 +115,9 @@ CATALOGUE = {
         ),
         ENTRA_OVERVIEW,
         "Open Microsoft Entra ID",
+        field="tenant_id",
     ),
-    "AADSTS900023": Guidance(
+    Code.TENANT_MALFORMED: Guidance(
         Step.TENANT_ID,
         "Azure cannot read this Tenant ID.",
         "It is neither a directory ID (a GUID) nor a domain name such as contoso.onmicrosoft.com.",
@@ -69,8 +127,12 @@ CATALOGUE = {
         ),
         ENTRA_OVERVIEW,
         "Open Microsoft Entra ID",
+        field="tenant_id",
     ),
-    "AADSTS700016": Guidance(
+    Code.TENANT_IN_OTHER_CLOUD: OTHER_CLOUD,
+    Code.CROSS_CLOUD_REQUEST: OTHER_CLOUD,
+    Code.CROSS_CLOUD_REQUEST_ALSO: OTHER_CLOUD,
+    Code.APPLICATION_NOT_FOUND: Guidance(
         Step.CLIENT_ID,
         "Azure found no app with this Client ID in your directory.",
         "Either the Client ID is wrong (often the Object ID or the Tenant ID copied instead), or "
@@ -83,8 +145,9 @@ CATALOGUE = {
         ),
         APP_REGISTRATIONS,
         "Open App registrations",
+        field="client_id",
     ),
-    "AADSTS7000112": Guidance(
+    Code.APPLICATION_DISABLED: Guidance(
         Step.CLIENT_ID,
         "The app is disabled in your directory.",
         "An administrator turned off sign-in for this app, so it cannot get a token.",
@@ -96,66 +159,70 @@ CATALOGUE = {
         APP_PROPERTIES,
         "Open the app's properties",
     ),
-    "AADSTS7000215": Guidance(
+    Code.SERVICE_PRINCIPAL_MISSING: NO_SERVICE_PRINCIPAL,
+    Code.SERVICE_PRINCIPAL_NOT_IN_TOKEN: NO_SERVICE_PRINCIPAL,
+    Code.CONDITIONAL_ACCESS_BLOCKED: Guidance(
+        Step.CLIENT_ID,
+        "A Conditional Access policy of your directory blocked the app's sign-in.",
+        "Your values are right: Microsoft Entra ID accepted them, then a Conditional Access "
+        "policy for workload identities refused the sign-in, often one that allows only some "
+        "locations or IP ranges. Only an administrator of your directory can change this.",
+        (
+            "Ask an administrator to open Sign-in logs, Service principal sign-ins, and find the "
+            "correlation ID {correlation_id}: it names the policy that blocked the app.",
+            "In Conditional Access, exclude this app (Client ID {client_id}) from that policy, or "
+            "allow the locations ColdSend signs in from.",
+            "Verify again.",
+        ),
+        CONDITIONAL_ACCESS,
+        "Open Conditional Access",
+    ),
+    Code.SECRET_INVALID: Guidance(
         Step.CLIENT_SECRET,
         "Azure rejected the client secret.",
         "This is not a valid secret of this app. Most often the Secret ID was copied instead of "
         "the secret's Value, or the secret was deleted or belongs to another app.",
-        (
-            "Open your app's Certificates & secrets page and choose New client secret.",
-            "Copy the new secret's Value column at once (not the Secret ID).",
-            "Paste it into Client Secret here (use Change details) and verify again.",
-        ),
+        RENEW_SECRET,
         APP_SECRETS,
         "Open the app's secrets",
+        field="client_secret",
     ),
-    "AADSTS7000222": Guidance(
+    Code.SECRET_EXPIRED: Guidance(
         Step.CLIENT_SECRET,
         "The client secret has expired.",
         "Secrets last as long as chosen when created; this one is past its expiry date.",
-        (
-            "Open your app's Certificates & secrets page and choose New client secret.",
-            "Copy the new secret's Value at once, and note its expiry date.",
-            "Replace the secret here (use Change details), add the expiry date, and verify again.",
-        ),
+        RENEW_SECRET,
         APP_SECRETS,
         "Open the app's secrets",
+        field="client_secret",
     ),
-    "SecretExpiresSoon": Guidance(
+    Code.SECRET_EXPIRES_SOON: Guidance(
         Step.CLIENT_SECRET,
         "The client secret works, but expires on {expires_on}.",
         "After that date ColdSend can no longer reach your subscription, and your inboxes stop "
         "being managed. Renew it now and nothing is interrupted.",
-        (
-            "Open your app's Certificates & secrets page and choose New client secret.",
-            "Copy the new secret's Value, and note its expiry date.",
-            "Replace the secret here (use Change details) with the new date, and verify again.",
-        ),
+        RENEW_SECRET,
         APP_SECRETS,
         "Open the app's secrets",
     ),
-    "NoRoleAssignment": Guidance(
+    Code.NO_ROLE_ASSIGNMENT: Guidance(
         Step.PERMISSIONS,
-        "The app has no role on this subscription yet.",
-        "Without a role the app cannot see or change anything in the subscription. A role "
-        "assigned in the last minutes may not be in effect yet: it can take up to 30 minutes, so "
-        "we check again by ourselves.",
+        "The app has no role on this subscription.",
+        "Without a role on it the app cannot see or change anything in the subscription. "
+        + ROLE_ON_THE_SUBSCRIPTION,
         ASSIGN_CONTRIBUTOR,
         SUBSCRIPTION_IAM,
         "Open Access control (IAM)",
-        may_be_propagating=True,
     ),
-    "AuthorizationFailed": Guidance(
+    Code.AUTHORIZATION_FAILED: Guidance(
         Step.PERMISSIONS,
         "Azure refused the app access to this subscription.",
-        "The app has no role that allows this, or a role assigned in the last minutes is not "
-        "in effect yet (it can take up to 30 minutes; we check again by ourselves).",
+        "The app holds no role on the subscription that allows this. " + ROLE_ON_THE_SUBSCRIPTION,
         ASSIGN_CONTRIBUTOR,
         SUBSCRIPTION_IAM,
         "Open Access control (IAM)",
-        may_be_propagating=True,
     ),
-    "ReaderOnly": Guidance(
+    Code.READER_ONLY: Guidance(
         Step.PERMISSIONS,
         "The app can only read this subscription.",
         "Its role (Reader or similar) lets it look but not create resource groups or "
@@ -164,7 +231,7 @@ CATALOGUE = {
         SUBSCRIPTION_IAM,
         "Open Access control (IAM)",
     ),
-    "MissingPermissions": Guidance(
+    Code.MISSING_PERMISSIONS: Guidance(
         Step.PERMISSIONS,
         "The app's role lacks permissions ColdSend needs.",
         "Its role does not allow every action ColdSend performs (listed under details).",
@@ -172,7 +239,7 @@ CATALOGUE = {
         SUBSCRIPTION_IAM,
         "Open Access control (IAM)",
     ),
-    "SubscriptionNotFound": Guidance(
+    Code.SUBSCRIPTION_NOT_FOUND: Guidance(
         Step.SUBSCRIPTION_ID,
         "Azure found no subscription with this ID.",
         "The Subscription ID is mistyped, or the subscription was cancelled long ago.",
@@ -183,8 +250,9 @@ CATALOGUE = {
         ),
         SUBSCRIPTIONS,
         "Open Subscriptions",
+        field="subscription_id",
     ),
-    "InvalidAuthenticationTokenTenant": Guidance(
+    Code.SUBSCRIPTION_IN_OTHER_TENANT: Guidance(
         Step.SUBSCRIPTION_ID,
         "This subscription belongs to another directory.",
         "A subscription trusts one directory. This one trusts {expected_tenant}, not the "
@@ -197,12 +265,13 @@ CATALOGUE = {
         ),
         SUBSCRIPTIONS,
         "Open Subscriptions",
+        field="subscription_id",
     ),
-    "SubscriptionDisabled": Guidance(
+    Code.SUBSCRIPTION_DISABLED: Guidance(
         Step.SUBSCRIPTION_ID,
         "The subscription is disabled.",
         "A disabled subscription (credit or spending limit used up, a payment issue, or "
-        "cancelled) cannot create resources.",
+        "cancelled) is read-only: nothing can be created in it.",
         (
             "Open the subscription's Overview in the Azure portal and follow its notice to "
             "reactivate it, or choose another subscription.",
@@ -211,7 +280,7 @@ CATALOGUE = {
         SUBSCRIPTION_OVERVIEW,
         "Open the subscription",
     ),
-    "SubscriptionDeleted": Guidance(
+    Code.SUBSCRIPTION_DELETED: Guidance(
         Step.SUBSCRIPTION_ID,
         "The subscription has been deleted.",
         "A deleted subscription cannot be used again.",
@@ -221,8 +290,9 @@ CATALOGUE = {
         ),
         SUBSCRIPTIONS,
         "Open Subscriptions",
+        field="subscription_id",
     ),
-    "SubscriptionWarned": Guidance(
+    Code.SUBSCRIPTION_WARNED: Guidance(
         Step.SUBSCRIPTION_ID,
         "The subscription works, but Azure has warned it will be disabled.",
         "This usually follows a payment problem or an ended free credit. ColdSend can set up now, "
@@ -231,7 +301,7 @@ CATALOGUE = {
         SUBSCRIPTION_OVERVIEW,
         "Open the subscription",
     ),
-    "SubscriptionPastDue": Guidance(
+    Code.SUBSCRIPTION_PAST_DUE: Guidance(
         Step.SUBSCRIPTION_ID,
         "The subscription works, but a payment is past due.",
         "Azure disables past-due subscriptions after a while, and your inboxes would stop.",
@@ -239,7 +309,16 @@ CATALOGUE = {
         SUBSCRIPTION_OVERVIEW,
         "Open the subscription",
     ),
-    "NotRegistered": Guidance(
+    Code.SUBSCRIPTION_STATE_UNKNOWN: Guidance(
+        Step.SUBSCRIPTION_ID,
+        "Azure reports the subscription as {state}, a state we do not know.",
+        "ColdSend may not be able to create resources in it. An active subscription reads "
+        "Enabled (Active in the portal).",
+        ("Open the subscription's Overview and check that its status is Active.",),
+        SUBSCRIPTION_OVERVIEW,
+        "Open the subscription",
+    ),
+    Code.PROVIDER_NOT_REGISTERED: Guidance(
         Step.COMMUNICATION_PROVIDER,
         "Communication Services is not turned on for this subscription.",
         "Its resource provider, Microsoft.Communication, is not registered, so the "
@@ -252,18 +331,18 @@ CATALOGUE = {
         PROVIDERS,
         "Open Resource providers",
     ),
-    "Registering": Guidance(
+    Code.PROVIDER_REGISTERING: Guidance(
         Step.COMMUNICATION_PROVIDER,
         "Azure is turning on Communication Services.",
         "Registration usually takes a minute or two; this page updates by itself.",
     ),
-    "StillRegistering": Guidance(
+    Code.PROVIDER_STILL_REGISTERING: Guidance(
         Step.COMMUNICATION_PROVIDER,
         "Azure is still turning on Communication Services.",
         "Registration is taking longer than usual. It needs nothing from you; verify again in a "
         "few minutes.",
     ),
-    "Unregistering": Guidance(
+    Code.PROVIDER_UNREGISTERING: Guidance(
         Step.COMMUNICATION_PROVIDER,
         "Communication Services is being turned off on this subscription.",
         "Someone unregistered Microsoft.Communication; it must finish before it can be turned "
@@ -276,38 +355,72 @@ CATALOGUE = {
         PROVIDERS,
         "Open Resource providers",
     ),
-    "AzureUnavailable": Guidance(
+    Code.PROVIDER_STATE_UNKNOWN: Guidance(
+        Step.COMMUNICATION_PROVIDER,
+        "Azure reports Microsoft.Communication as {state}, a state we do not know.",
+        "Email domains can be created only once it reads Registered.",
+        (
+            "Open the subscription's Resource providers and find Microsoft.Communication.",
+            "If it is not Registered, select it and choose Register, then verify again.",
+        ),
+        PROVIDERS,
+        "Open Resource providers",
+    ),
+    Code.SUBSCRIPTION_READ_ONLY: Guidance(
+        Step.COMMUNICATION_PROVIDER,
+        "Azure refused to turn on Communication Services: the subscription is disabled.",
+        "A disabled subscription is read-only, so no resource provider can be registered in it "
+        "until it is active again.",
+        (
+            "Open the subscription's Overview and follow its notice to reactivate it.",
+            "Verify again once its status is Active, then register the provider.",
+        ),
+        SUBSCRIPTION_OVERVIEW,
+        "Open the subscription",
+    ),
+    **dict.fromkeys(sorted(COLDSEND_SIDE), COLDSEND_FAULT),
+    Code.AZURE_UNAVAILABLE: Guidance(
         None,
         "Azure did not answer.",
         "Nothing is wrong with your values as far as we know: Azure answered with an error of "
         "its own. Try again in a minute.",
-        azure_fault=True,
     ),
-    "AzureThrottled": Guidance(
+    **dict.fromkeys(
+        (Code.ENTRA_UNAVAILABLE, Code.ENTRA_RETRYABLE, Code.ENTRA_BUDGET_EXCEEDED),
+        Guidance(
+            None,
+            "Microsoft Entra ID had a passing fault.",
+            "Nothing is wrong with your values as far as we know: the sign-in service asked us "
+            "to try again. Try again in a minute.",
+        ),
+    ),
+    Code.ENTRA_THROTTLED: Guidance(
+        None,
+        "Microsoft Entra ID asked us to slow down.",
+        "Nothing is wrong with your values as far as we know: your directory received too "
+        "many sign-in requests. Try again in a few minutes.",
+    ),
+    Code.AZURE_THROTTLED: Guidance(
         None,
         "Azure asked us to slow down.",
         "Nothing is wrong with your values as far as we know: your subscription or directory "
         "received too many requests. Try again in a minute.",
-        azure_fault=True,
     ),
-    "AzureTimeout": Guidance(
+    Code.AZURE_TIMEOUT: Guidance(
         None,
         "Azure did not answer in time.",
         "Nothing is wrong with your values as far as we know. Try again in a minute.",
-        azure_fault=True,
     ),
-    "AzureUnreachable": Guidance(
+    Code.AZURE_UNREACHABLE: Guidance(
         None,
         "We could not reach Azure.",
         "Nothing is wrong with your values as far as we know: the connection to Azure failed. "
         "Try again in a minute.",
-        azure_fault=True,
     ),
-    "Interrupted": Guidance(
+    Code.INTERRUPTED: Guidance(
         None,
         "This check was interrupted before it finished.",
         "Nothing is wrong with your values as far as we know. Try again.",
-        azure_fault=True,
     ),
 }
 
@@ -320,29 +433,53 @@ USER_IMPERSONATION_NOTE = (
 
 
 def guidance_for(code, step):
-    """Return the guidance for `code`, or a fallback that shows Azure's own code and words."""
+    """Return the guidance for `code`, or a fallback that shows Azure's own code and words.
+
+    The fallback never asks the customer to change values that may be right: it names the
+    step Azure's answer came from and leaves the rest to Azure's message and our reference.
+    """
     known = CATALOGUE.get(code)
     if known is not None:
         return known
     return Guidance(
         step,
-        f"Azure said {code}." if code else "Azure said no.",
-        "We do not recognise this answer yet. Azure's own message is below; the guide step "
-        "beside it is the place to look.",
+        f"Azure answered {code}, which we have no advice for yet." if code else "Azure said no.",
+        "Your values may well be right. Azure's own words are below, with the references "
+        "ColdSend support needs to look into it; this step of the guide is where the answer "
+        "came from.",
     )
 
 
 def troubleshooting():
-    """Every failure we recognise, grouped by guide step, for the guide's Troubleshooting."""
-    by_step = {step: [] for step in Step}
+    """Every failure we recognise, by guide step: `{step: [(codes, guidance)]}`, for the guide."""
+    by_step = {step: {} for step in Step}
     for code, guidance in CATALOGUE.items():
         if guidance.step is not None:
-            by_step[guidance.step].append((code, guidance))
-    return by_step
+            by_step[guidance.step].setdefault(guidance, []).append(code)
+    return {
+        step: [(codes, guidance) for guidance, codes in entries.items()]
+        for step, entries in by_step.items()
+    }
 
+
+# The form fields a fix may send the customer back to, by the labels the form shows.
+FIELD_LABELS = {
+    "tenant_id": "Tenant ID",
+    "client_id": "Client ID",
+    "client_secret": "Client Secret",
+    "subscription_id": "Subscription ID",
+}
 
 # What a placeholder reads as where no verification supplies it, as in the guide's list.
-UNKNOWN_FACTS = {"expected_tenant": "another directory", "expires_on": "its expiry date"}
+UNKNOWN_FACTS = {
+    "expected_tenant": "another directory",
+    "expires_on": "its expiry date",
+    "directory_cloud": "another Azure cloud",
+    "portal_cloud": "global Azure",
+    "correlation_id": "shown under What Azure answered",
+    "client_id": "of your app",
+    "state": "unknown",
+}
 
 
 class _Facts(dict):
@@ -350,9 +487,13 @@ class _Facts(dict):
         return UNKNOWN_FACTS.get(key, "…")
 
 
-def say(text, facts):
-    """Fill a catalogue text's placeholders, such as {expected_tenant}, from a step's facts."""
-    return text.format_map(_Facts(facts or {}))
+def say(text, facts, account=None):
+    """Fill a catalogue text's placeholders, such as {expected_tenant}, from a step's facts
+    and, where given, the account's own IDs."""
+    ids = {}
+    if account is not None:
+        ids = {"client_id": account.client_id, "tenant_id": account.tenant_id}
+    return text.format_map(_Facts({**ids, **(facts or {})}))
 
 
 def link_for(guidance, values):

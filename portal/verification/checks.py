@@ -18,6 +18,8 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from .clouds import cloud_named, directory_cloud
+from .codes import Code, known
 from .steps import Step, StepState
 
 # What ColdSend does in the subscription: resource groups and Communication Services resources.
@@ -34,17 +36,17 @@ EXPECTED_TENANT = re.compile(r"must match the tenant 'https://[^/]+/([0-9a-f-]{3
 # Subscription states: Warned and PastDue still work, for now; Disabled and Deleted do not.
 SUBSCRIPTION_STATES = {
     "Enabled": (StepState.PASSED, None),
-    "Warned": (StepState.WARNING, "SubscriptionWarned"),
-    "PastDue": (StepState.WARNING, "SubscriptionPastDue"),
-    "Disabled": (StepState.FAILED, "SubscriptionDisabled"),
-    "Deleted": (StepState.FAILED, "SubscriptionDeleted"),
+    "Warned": (StepState.WARNING, Code.SUBSCRIPTION_WARNED),
+    "PastDue": (StepState.WARNING, Code.SUBSCRIPTION_PAST_DUE),
+    "Disabled": (StepState.FAILED, Code.SUBSCRIPTION_DISABLED),
+    "Deleted": (StepState.FAILED, Code.SUBSCRIPTION_DELETED),
 }
 PROVIDER_STATES = {
     "Registered": (StepState.PASSED, None),
-    "Registering": (StepState.WAITING, "Registering"),
-    "NotRegistered": (StepState.FAILED, "NotRegistered"),
-    "Unregistered": (StepState.FAILED, "NotRegistered"),
-    "Unregistering": (StepState.FAILED, "Unregistering"),
+    "Registering": (StepState.WAITING, Code.PROVIDER_REGISTERING),
+    "NotRegistered": (StepState.FAILED, Code.PROVIDER_NOT_REGISTERED),
+    "Unregistered": (StepState.FAILED, Code.PROVIDER_NOT_REGISTERED),
+    "Unregistering": (StepState.FAILED, Code.PROVIDER_UNREGISTERING),
 }
 PROVIDER = "Microsoft.Communication"
 
@@ -59,7 +61,12 @@ class Outcome:
 
 
 def tenant_exists(session):
-    """Step 1: does Microsoft Entra ID know this tenant? Asked without any credential."""
+    """Step 1: does Microsoft Entra ID know this tenant, in the cloud we sign in to?
+
+    Asked without any credential. Global discovery also finds a directory of another national
+    cloud, and then says so in `cloud_instance_name` (such as microsoftonline.us): a sign-in
+    there fails later with AADSTS900382, so step 1 says which cloud it is in.
+    """
     try:
         response = session.openid_configuration()
     except AzureError as error:
@@ -67,7 +74,14 @@ def tenant_exists(session):
     body = _json(response.text())
     if response.status_code == 200 and "issuer" in body:
         match = re.search(r"/([0-9a-f-]{36})/", str(body["issuer"]))
-        return Outcome(Step.TENANT_ID, StepState.PASSED, facts={"directory": match and match[1]})
+        facts = {"directory": match and match[1]}
+        instance = directory_cloud(body)
+        if instance and instance != session.cloud.instance_name:
+            facts.update(directory_cloud=cloud_named(instance), portal_cloud=session.cloud.name)
+            return Outcome(
+                Step.TENANT_ID, StepState.FAILED, Code.TENANT_IN_OTHER_CLOUD, facts=facts
+            )
+        return Outcome(Step.TENANT_ID, StepState.PASSED, facts=facts)
     description = body.get("error_description", "")
     code = AADSTS.search(description)
     if response.status_code == 400 and code:
@@ -91,7 +105,7 @@ def app_signs_in(session):
             for step in (Step.CLIENT_ID, Step.CLIENT_SECRET)
         ]
     except ClientAuthenticationError as error:
-        return _sign_in_failure(str(error.message or error))
+        return sign_in_failure(str(error.message or error), session.cloud)
     except AzureError as error:
         return [azure_fault(Step.CLIENT_ID, error), azure_fault(Step.CLIENT_SECRET, error)]
     return [
@@ -100,28 +114,43 @@ def app_signs_in(session):
     ]
 
 
-# Where a sign-in error code points: the app (step 2) or its secret (step 3).
-SECRET_CODES = {"AADSTS7000215", "AADSTS7000222", "AADSTS7000216"}
-TENANT_CODES = {"AADSTS90002", "AADSTS900023"}
+# Where a sign-in error code points: the directory (step 1), or the secret (step 3); any other
+# code is about the app (step 2), unless it faults our request or Entra ID itself.
+TENANT_CODES = {
+    Code.TENANT_NOT_FOUND,
+    Code.TENANT_MALFORMED,
+    Code.CROSS_CLOUD_REQUEST,
+    Code.CROSS_CLOUD_REQUEST_ALSO,
+}
+SECRET_CODES = {Code.SECRET_INVALID, Code.SECRET_EXPIRED}
+APP_STEPS = (Step.CLIENT_ID, Step.CLIENT_SECRET)
 
 
-def _sign_in_failure(message):
+def sign_in_failure(message, cloud):
+    """Turn azure-identity's "Authentication failed: AADSTSnnnn: …" into steps 2 and 3.
+
+    azure-identity keeps only Entra ID's `error_description`, which starts with the code.
+    """
     match = AADSTS.search(message)
     if not match:
         # azure-core gives up on a token endpoint that keeps failing with only "HTTP Error: 503".
-        fault = Outcome(Step.CLIENT_ID, StepState.ERROR, "AzureUnavailable", message)
-        return [fault, Outcome(Step.CLIENT_SECRET, StepState.ERROR, "AzureUnavailable", message)]
-    code = f"AADSTS{match[1]}"
+        return [
+            Outcome(step, StepState.ERROR, Code.AZURE_UNAVAILABLE, message) for step in APP_STEPS
+        ]
+    code = known(f"AADSTS{match[1]}") or f"AADSTS{match[1]}"
     description = message[match.start() :]
-    failed = Outcome(None, StepState.FAILED, code, description, facts=_trace_ids(description))
+    facts = _trace_ids(description)
+    if code in (Code.CROSS_CLOUD_REQUEST, Code.CROSS_CLOUD_REQUEST_ALSO):
+        facts["portal_cloud"] = cloud.name
+    if isinstance(code, Code) and code.retry_fixes:
+        return [Outcome(step, StepState.ERROR, code, description, facts) for step in APP_STEPS]
+    failed = Outcome(None, StepState.FAILED, code, description, facts)
     if code in SECRET_CODES:
         failed.step = Step.CLIENT_SECRET
         return [Outcome(Step.CLIENT_ID, StepState.PASSED), failed]
     if code in TENANT_CODES:
         failed.step = Step.TENANT_ID
-        return [failed] + [
-            skipped(step, Step.TENANT_ID) for step in (Step.CLIENT_ID, Step.CLIENT_SECRET)
-        ]
+        return [failed] + [skipped(step, Step.TENANT_ID) for step in APP_STEPS]
     failed.step = Step.CLIENT_ID
     return [failed, skipped(Step.CLIENT_SECRET, blocked_by=Step.CLIENT_ID)]
 
@@ -136,7 +165,9 @@ def subscription_usable(session, subscription_id):
     except AzureError as error:
         return azure_fault(Step.SUBSCRIPTION_ID, error)
     state = _enum_text(subscription.state)
-    step_state, code = SUBSCRIPTION_STATES.get(state, (StepState.WARNING, "SubscriptionState"))
+    step_state, code = SUBSCRIPTION_STATES.get(
+        state, (StepState.WARNING, Code.SUBSCRIPTION_STATE_UNKNOWN)
+    )
     facts = {"name": subscription.display_name, "state": state}
     return Outcome(Step.SUBSCRIPTION_ID, step_state, code, facts=facts)
 
@@ -148,23 +179,22 @@ def role_allows_setup(session, subscription_id):
     except AzureError as error:
         return azure_fault(Step.PERMISSIONS, error)
     if response.status_code != 200:
-        body = _json(response.text()).get("error", {})
-        if response.status_code in (401, 403, 404, 409) and body.get("code"):
-            facts = _arm_ids(response.headers)
-            return Outcome(
-                Step.PERMISSIONS, StepState.FAILED, body["code"], body.get("message"), facts
+        error = _json(response.text()).get("error", {})
+        if 400 <= response.status_code < 500 and response.status_code != 429 and error.get("code"):
+            return arm_outcome(
+                Step.PERMISSIONS, error["code"], error.get("message"), _arm_ids(response.headers)
             )
         return http_fault(Step.PERMISSIONS, response.status_code, response.text())
     grants = response.json().get("value", [])
     if not grants:
-        return Outcome(Step.PERMISSIONS, StepState.FAILED, "NoRoleAssignment")
+        return Outcome(Step.PERMISSIONS, StepState.FAILED, Code.NO_ROLE_ASSIGNMENT)
     missing = [action for action in REQUIRED_ACTIONS if not allowed(action, grants)]
     if not missing:
         return Outcome(Step.PERMISSIONS, StepState.PASSED)
     reads_only = all(
         action.lower().endswith("/read") for grant in grants for action in grant.get("actions", [])
     )
-    code = "ReaderOnly" if reads_only else "MissingPermissions"
+    code = Code.READER_ONLY if reads_only else Code.MISSING_PERMISSIONS
     return Outcome(Step.PERMISSIONS, StepState.FAILED, code, facts={"missing": missing})
 
 
@@ -203,7 +233,7 @@ def _provider(session, subscription_id, call):
 
 def provider_outcome(registration_state):
     state = _enum_text(registration_state)
-    step_state, code = PROVIDER_STATES.get(state, (StepState.WARNING, "ProviderState"))
+    step_state, code = PROVIDER_STATES.get(state, (StepState.WARNING, Code.PROVIDER_STATE_UNKNOWN))
     return Outcome(Step.COMMUNICATION_PROVIDER, step_state, code, facts={"state": state})
 
 
@@ -218,31 +248,47 @@ def arm_failure(step, error):
     if status == 429 or status >= 500 or not code:
         return azure_fault(step, error)
     facts = _arm_ids(error.response.headers if error.response else {})
-    expected = EXPECTED_TENANT.search(error.error.message or "")
+    return arm_outcome(step, code, error.error.message, facts)
+
+
+def arm_outcome(step, code, message, facts):
+    """Read an ARM `{"error": {"code", "message"}}` answer by what it means.
+
+    ARM answers 401 InvalidAuthenticationToken both for a token of ours it cannot use and
+    for an app with no service principal in the directory; only the message tells them apart
+    ("…make sure service principal is properly created in the tenant").
+    """
+    message = message or ""
+    if code == Code.ARM_TOKEN_INVALID and "service principal" in message.lower():
+        code = Code.SERVICE_PRINCIPAL_NOT_IN_TOKEN
+    code = known(code) or code
+    if isinstance(code, Code) and code.retry_fixes:
+        return Outcome(step, StepState.ERROR, code, message, facts)
+    expected = EXPECTED_TENANT.search(message)
     if expected:
         facts["expected_tenant"] = expected[1]
-    return Outcome(step, StepState.FAILED, code, error.error.message, facts)
+    return Outcome(step, StepState.FAILED, code, message, facts)
 
 
 def azure_fault(step, error):
     """Azure did not answer usefully: throttled, failing, slow or out of reach."""
     status = getattr(error, "status_code", None)
     if status == 429:
-        code = "AzureThrottled"
+        code = Code.AZURE_THROTTLED
     elif (
         isinstance(error, ServiceResponseError | ServiceRequestError)
         and "timed out" in str(error).lower()
     ):
-        code = "AzureTimeout"
+        code = Code.AZURE_TIMEOUT
     elif isinstance(error, ServiceRequestError):
-        code = "AzureUnreachable"
+        code = Code.AZURE_UNREACHABLE
     else:
-        code = "AzureUnavailable"
+        code = Code.AZURE_UNAVAILABLE
     return Outcome(step, StepState.ERROR, code, str(error.message or error)[:2000])
 
 
 def http_fault(step, status, text):
-    return Outcome(step, StepState.ERROR, "AzureUnavailable", f"HTTP {status}: {text[:500]}")
+    return Outcome(step, StepState.ERROR, Code.AZURE_UNAVAILABLE, f"HTTP {status}: {text[:500]}")
 
 
 def _enum_text(value):

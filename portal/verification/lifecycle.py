@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import queue, webhooks
 from ..extensions import db
 from ..models import StepResult, Verification, utcnow
+from .codes import Code
 from .steps import Step, StepState, VerificationState
 
 
@@ -26,12 +27,12 @@ def start(account):
 
 def register_provider(verification):
     """Reopen a finished verification to register Microsoft.Communication; None if not allowed."""
-    row = verification.step(Step.COMMUNICATION_PROVIDER)
-    if verification.running or row.code != "NotRegistered":
+    if not verification.provider_registration_possible:
         return None
+    row = verification.step(Step.COMMUNICATION_PROVIDER)
     verification.running, verification.state = True, VerificationState.RUNNING
     verification.finished_at, verification.deadline_at = None, deadline()
-    row.state, row.code = StepState.WAITING, "Registering"
+    row.state, row.code = StepState.WAITING, Code.PROVIDER_REGISTERING
     try:
         db.session.commit()
     except IntegrityError:  # another verification of this account started meanwhile

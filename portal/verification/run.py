@@ -12,15 +12,17 @@ only vaguely. Every result is committed as it arrives, so the page polling the d
 progress while the checks run.
 """
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from ..extensions import db
 from . import checks
-from .catalogue import CATALOGUE
+from .codes import Code, may_be_propagating
 from .steps import Step, StepState
 
+logger = logging.getLogger(__name__)
 SUBSCRIPTION_READS = (
     checks.subscription_usable,
     checks.role_allows_setup,
@@ -47,6 +49,14 @@ class StepRecorder:
 
     def record(self, *outcomes):
         for outcome in outcomes:
+            if isinstance(outcome.code, Code) and outcome.code.ours:
+                # Azure says our request was malformed: a bug of ours that support must see.
+                logger.error(
+                    "Verification %s: Azure refused our request at %s with %s",
+                    self.verification.id,
+                    outcome.step,
+                    outcome.code,
+                )
             row = self.verification.step(outcome.step)
             row.state, row.code = outcome.state, outcome.code
             row.azure_message = self._scrub(outcome.azure_message)
@@ -110,46 +120,54 @@ def warn_of_expiry(expires_on, recorder, days=30):
     if left <= days:
         facts = {"expires_on": expires_on.isoformat(), "days_left": max(left, 0)}
         recorder.record(
-            checks.Outcome(Step.CLIENT_SECRET, StepState.WARNING, "SecretExpiresSoon", facts=facts)
+            checks.Outcome(
+                Step.CLIENT_SECRET, StepState.WARNING, Code.SECRET_EXPIRES_SOON, facts=facts
+            )
         )
 
 
 def reconcile(subscription, permissions, provider):
-    """Attribute the three ARM answers to the step that explains them.
+    """Attribute the three ARM answers to the one step that explains them.
 
-    ARM hides a subscription from an app without a role (SubscriptionNotFound), while the
-    reads below it answer that access is missing: then the role is what to fix, not the ID.
-    An unknown subscription answers SubscriptionNotFound to every read.
+    Azure answers one cause at every read, each in its own way, so they are read by meaning:
+    - an app with no service principal: every read 401 InvalidAuthenticationToken naming it;
+    - a subscription of another directory: 401 InvalidAuthenticationTokenTenant;
+    - no role on the subscription itself (none at all, or only on a resource group): the
+      subscription read 403 AuthorizationFailed or 404 SubscriptionNotFound (hidden), the
+      permissions list empty or 403, the provider read 403: all step 4;
+    - an unknown subscription: 404 SubscriptionNotFound at every read: step 5.
     """
     answers = (subscription, permissions, provider)
-    wrong_directory = next(
-        (a for a in answers if a.code == "InvalidAuthenticationTokenTenant"), None
-    )
+    no_principal = _answered(answers, Code.SERVICE_PRINCIPAL_NOT_IN_TOKEN)
+    if no_principal:
+        no_principal.step = Step.CLIENT_ID
+        return [no_principal, *_blocked(Step.CLIENT_ID, Step.CLIENT_SECRET, *SUBSCRIPTION_STEPS)]
+    wrong_directory = _answered(answers, Code.SUBSCRIPTION_IN_OTHER_TENANT)
     if wrong_directory:
         wrong_directory.step = Step.SUBSCRIPTION_ID
-        return [
-            wrong_directory,
-            checks.skipped(Step.PERMISSIONS, blocked_by=Step.SUBSCRIPTION_ID),
-            checks.skipped(Step.COMMUNICATION_PROVIDER, blocked_by=Step.SUBSCRIPTION_ID),
-        ]
-    no_access = permission_missing(permissions) or provider.code == "AuthorizationFailed"
-    if subscription.code == "SubscriptionNotFound" and not no_access:
-        return [
-            subscription,
-            checks.skipped(Step.PERMISSIONS, blocked_by=Step.SUBSCRIPTION_ID),
-            checks.skipped(Step.COMMUNICATION_PROVIDER, blocked_by=Step.SUBSCRIPTION_ID),
-        ]
-    if subscription.code == "SubscriptionNotFound":
-        subscription = checks.skipped(Step.SUBSCRIPTION_ID, blocked_by=Step.PERMISSIONS)
-    if provider.code == "AuthorizationFailed":
-        provider = checks.skipped(Step.COMMUNICATION_PROVIDER, blocked_by=Step.PERMISSIONS)
+        return [wrong_directory, *_blocked(Step.SUBSCRIPTION_ID, *SUBSCRIPTION_STEPS)]
+    denied = (
+        permissions
+        if may_be_propagating(permissions.code)
+        else _answered((subscription, provider), Code.AUTHORIZATION_FAILED)
+    )
+    if denied:
+        denied.step = Step.PERMISSIONS
+        return [denied, *_blocked(Step.PERMISSIONS, *SUBSCRIPTION_STEPS)]
+    if subscription.code == Code.SUBSCRIPTION_NOT_FOUND:
+        return [subscription, *_blocked(Step.SUBSCRIPTION_ID, *SUBSCRIPTION_STEPS)]
     return [subscription, permissions, provider]
 
 
-def permission_missing(outcome):
-    """Tell whether a step failed in a way a role assigned minutes ago would explain."""
-    guidance = CATALOGUE.get(outcome.code)
-    return bool(guidance and guidance.may_be_propagating)
+SUBSCRIPTION_STEPS = (Step.PERMISSIONS, Step.SUBSCRIPTION_ID, Step.COMMUNICATION_PROVIDER)
+
+
+def _answered(answers, code):
+    return next((answer for answer in answers if answer.code == code), None)
+
+
+def _blocked(blocker, *steps):
+    return [checks.skipped(step, blocked_by=blocker) for step in steps if step is not blocker]
 
 
 def watch_provider(session, subscription_id, recorder, interval, timeout):
@@ -163,6 +181,6 @@ def watch_provider(session, subscription_id, recorder, interval, timeout):
             return outcome
         time.sleep(interval)
     if outcome is not None:
-        outcome.state, outcome.code = StepState.WARNING, "StillRegistering"
+        outcome.state, outcome.code = StepState.WARNING, Code.PROVIDER_STILL_REGISTERING
         recorder.record(outcome)
     return outcome

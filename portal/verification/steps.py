@@ -6,6 +6,8 @@ ColdSend app and the tests rely on them.
 
 from enum import StrEnum
 
+from .codes import Code
+
 
 class Step(StrEnum):
     TENANT_ID = "tenant-id"
@@ -64,3 +66,31 @@ class VerificationState(StrEnum):
         if StepState.ERROR in step_states:
             return cls.ERROR
         return cls.PASSED
+
+
+def blocking(results):
+    """Return the result that stops the setup, or None when nothing does.
+
+    `results` are step results (anything with `.step` and `.state`). The customer's mistake
+    comes first, in guide order; then a step Azure could not answer; then one still waiting.
+    This is the one rule: the panel, the status line, the history, the host-page event, the
+    webhook and the API all ask it, so they always name the same step.
+    """
+    ordered = sorted(results, key=lambda result: result.step.number)
+    for state in (StepState.FAILED, StepState.ERROR, StepState.WAITING):
+        found = next((result for result in ordered if result.state is state), None)
+        if found is not None:
+            return found
+    return None
+
+
+def provider_registration_possible(results):
+    """Tell whether "Register it for me" can succeed: the provider is not registered, the
+    app's role allows registering it (step 4 passed) and the subscription is active, not
+    disabled and read-only (step 5 passed, perhaps with a warning)."""
+    by_step = {result.step: result for result in results}
+    return (
+        by_step[Step.COMMUNICATION_PROVIDER].code == Code.PROVIDER_NOT_REGISTERED
+        and by_step[Step.PERMISSIONS].state is StepState.PASSED
+        and by_step[Step.SUBSCRIPTION_ID].state in (StepState.PASSED, StepState.WARNING)
+    )
