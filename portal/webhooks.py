@@ -16,7 +16,6 @@ from flask import current_app
 from . import queue
 from .extensions import db
 from .models import WebhookDelivery, new_id, utcnow
-from .verification.steps import StepState
 
 SIGNATURE_HEADER = "ColdSend-Signature"
 TIMEOUT = (5, 10)  # connect, read
@@ -49,10 +48,7 @@ def announce(verification):
 
 def finished_event(verification):
     account = verification.account
-    blocking = next(
-        (row for row in verification.steps if row.state in (StepState.FAILED, StepState.ERROR)),
-        None,
-    )
+    blocking = verification.blocking_step
     return {
         "id": new_id(),
         "type": "verification.finished",

@@ -150,11 +150,14 @@ def account_json(account):
 
 
 def verification_json(verification):
+    blocking = verification.blocking_step
     return {
         "id": verification.id,
         "state": verification.state.value,
         "started_at": timestamp(verification.created_at),
         "finished_at": timestamp(verification.finished_at),
+        "failed_step": blocking.step.value if blocking else None,
+        "code": blocking.code if blocking else None,
         "steps": [
             {
                 "step": row.step.value,
