@@ -84,6 +84,9 @@ class Subscription:
     provider: str = "Registered"
     fault: str | None = None  # "throttled" once per path, "outage" (503) or "slow"
     trap: bool = False  # answers 409 MissingSubscriptionRegistration to the permissions read
+    # What ARM's preflight of a deployment finds: None (valid), "policy", "location-policy",
+    # "write-denied", "deny-assignment", "quota", or "async" (valid, after a 202 and a poll).
+    preflight: str | None = None
     seen: set = field(default_factory=set)
 
 
@@ -100,6 +103,12 @@ SUB_OUTAGE = "5b000000-0000-4000-8000-00000000000a"
 SUB_SLOW = "5b000000-0000-4000-8000-00000000000b"
 SUB_UNREGISTERED_TRAP = "5b000000-0000-4000-8000-00000000000c"
 SUB_DISABLED_NOT_REGISTERED = "5b000000-0000-4000-8000-00000000000d"
+SUB_POLICY_DENIED = "5b000000-0000-4000-8000-00000000000e"
+SUB_LOCATION_DENIED = "5b000000-0000-4000-8000-00000000000f"
+SUB_WRITE_DENIED = "5b000000-0000-4000-8000-000000000010"
+SUB_VALIDATION_ASYNC = "5b000000-0000-4000-8000-000000000011"
+SUB_DENY_ASSIGNMENT = "5b000000-0000-4000-8000-000000000012"
+SUB_QUOTA_REACHED = "5b000000-0000-4000-8000-000000000013"
 SUB_UNKNOWN = "5b000000-0000-4000-8000-0000000000ff"
 
 
@@ -121,6 +130,12 @@ def subscriptions():
         SUB_DISABLED_NOT_REGISTERED: Subscription(
             "Disabled, new", state="Disabled", provider="NotRegistered"
         ),
+        SUB_POLICY_DENIED: Subscription("Policy", preflight="policy"),
+        SUB_LOCATION_DENIED: Subscription("Allowed locations", preflight="location-policy"),
+        SUB_WRITE_DENIED: Subscription("Write denied", preflight="write-denied"),
+        SUB_VALIDATION_ASYNC: Subscription("Slow preflight", preflight="async"),
+        SUB_DENY_ASSIGNMENT: Subscription("Managed app", preflight="deny-assignment"),
+        SUB_QUOTA_REACHED: Subscription("Full", preflight="quota"),
     }
 
 

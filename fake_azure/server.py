@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, jsonify, request
 
-from . import scenarios
+from . import preflight, scenarios
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", re.I)
@@ -40,6 +40,9 @@ class FakeAzure:
             self.requests = []
             self.sign_ins = Counter()
             self.registering = Counter()
+            # Deployment bodies ARM was asked to validate, and polls of asynchronous ones.
+            self.validated = []
+            self.operations = Counter()
 
 
 def create_app(fake):
@@ -299,6 +302,47 @@ def create_app(fake):
                 g.subscription.provider = "Registering"
                 fake.registering[subscription_id] = 0
         return jsonify(provider_body(namespace, g.subscription.provider))
+
+    @app.post(
+        "/subscriptions/<subscription_id>/providers/Microsoft.Resources/deployments/<name>/validate"
+    )
+    def validate_deployment(subscription_id, name):
+        if role_of(g.principal) != "Contributor":
+            return authorization_failed("Microsoft.Resources/deployments/validate/action")
+        body = request.get_json(silent=True) or {}
+        with fake.lock:
+            fake.validated.append(body)
+        status, answer, _ = preflight.validate(
+            g.subscription_id, name, body, g.subscription.preflight, g.principal["oid"]
+        )
+        if status == 202:
+            operation = str(uuid.uuid4())
+            with fake.lock:
+                fake.operations[operation] = 0
+            return still_validating(operation)
+        response = jsonify(answer)
+        response.headers["x-ms-request-id"] = str(uuid.uuid4())
+        response.headers["x-ms-correlation-request-id"] = str(uuid.uuid4())
+        return response, status
+
+    @app.get("/subscriptions/<subscription_id>/operationResults/<operation>")
+    def operation_result(subscription_id, operation):
+        with fake.lock:
+            if operation not in fake.operations:
+                return arm_error(404, "NotFound", f"The operation '{operation}' was not found.")
+            fake.operations[operation] += 1
+            polls = fake.operations[operation]
+        if polls < 2:
+            return still_validating(operation)
+        return jsonify(preflight.valid(g.subscription_id, "coldsend-dry-run", "coldsend-email"))
+
+    def still_validating(operation):
+        response = app.response_class(status=202)
+        response.headers["Location"] = (
+            f"{request.host_url}subscriptions/{g.subscription_id}/operationResults/{operation}"
+            "?api-version=2025-04-01"
+        )
+        return response
 
     def role_of(principal):
         """The app's role at subscription scope, where ColdSend needs it."""

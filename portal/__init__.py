@@ -37,6 +37,8 @@ def create_app(test_config=None):
         VERIFY_DEADLINE=300,
         PROVIDER_POLL_INTERVAL=5,
         PROVIDER_POLL_TIMEOUT=180,
+        # An asynchronous dry run is waited for this long, then shown as Azure's delay.
+        DRY_RUN_TIMEOUT=60,
         # Pauses between checks while only a new role is missing: about 30 minutes in all,
         # as long as Azure says a role assignment can take to apply.
         RECHECK_DELAYS=(15, 30, 60, 120, 240, 300, 300, 300, 300, 300),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .verification.clouds import CLOUDS
+from .verification.dry_run import DATA_LOCATIONS, Provisioning
 
 # Each entry: environment variable, Flask config key, how to make a development value.
 GENERATED_SECRETS = (
@@ -48,6 +49,8 @@ class Limits:
     backoff_max: float = 4
     # A longer Retry-After is not waited for: the step ends as Azure's fault, with a retry.
     retry_after_max: float = 10
+    # Between polls of an asynchronous dry run, when Azure sends no Retry-After.
+    poll_interval: float = 2
 
 
 DEVELOPMENT_FRAME_ANCESTORS = (
@@ -86,6 +89,7 @@ def load(environ, instance_path):
         **azure_endpoints(environ),
         "API_TOKENS": api_tokens(environ.get("PORTAL_API_TOKENS", "")),
         **webhook(environ),
+        "PROVISIONING": provisioning(environ),
     }
 
 
@@ -198,6 +202,28 @@ def azure_endpoints(environ):
             raise ConfigError(f"{name} must be an https:// URL")
         endpoints[name] = value or None
     return endpoints
+
+
+RESOURCE_GROUP_NAME = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
+REGION_NAME = re.compile(r"^[a-z0-9]{2,40}$")
+
+
+def provisioning(environ):
+    """Read what ColdSend creates, which the dry run validates: resource group, region, data."""
+    cloud = CLOUDS[environ.get("AZURE_CLOUD", "").strip() or "public"]
+    group = environ.get("PORTAL_RESOURCE_GROUP", "").strip() or Provisioning.resource_group
+    location = environ.get("PORTAL_RESOURCE_LOCATION", "").strip() or cloud.region
+    data_location = environ.get("PORTAL_DATA_LOCATION", "").strip() or Provisioning.data_location
+    if not RESOURCE_GROUP_NAME.match(group):
+        raise ConfigError(
+            "PORTAL_RESOURCE_GROUP must be 1 to 90 letters, digits, -, _, ., ( or ), "
+            "not ending with a dot"
+        )
+    if not REGION_NAME.match(location):
+        raise ConfigError("PORTAL_RESOURCE_LOCATION must be a region name such as eastus")
+    if data_location not in DATA_LOCATIONS:
+        raise ConfigError(f"PORTAL_DATA_LOCATION must be one of {', '.join(DATA_LOCATIONS)}")
+    return Provisioning(group, location, data_location)
 
 
 def frame_ancestors(value, production):

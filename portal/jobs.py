@@ -11,7 +11,7 @@ from flask import current_app
 from . import queue
 from .extensions import db
 from .models import Verification, WebhookDelivery, utcnow
-from .verification import checks, lifecycle, run
+from .verification import checks, dry_run, lifecycle, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
 from .verification.codes import may_be_propagating
@@ -27,10 +27,12 @@ def verify(verification_id):
     def check_every_step(session, recorder):
         verification.attempt += 1
         recorder.start_over()
-        run.run_checks(session, verification.account.subscription_id, recorder)
+        dry_run = dry_run_of(verification, session)
+        run.run_checks(session, verification.account.subscription_id, recorder, dry_run)
         run.warn_of_expiry(verification.account.secret_expires_on, recorder)
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
             watch_provider(verification, session, recorder)
+            run.dry_run_again(recorder, dry_run)
 
     with_azure(verification, check_every_step)
     if not recheck_later(verification):
@@ -48,9 +50,18 @@ def register_provider(verification_id):
         recorder.record(outcome)
         if outcome.state is StepState.WAITING:
             watch_provider(verification, session, recorder)
+        run.dry_run_again(recorder, dry_run_of(verification, session))
 
     with_azure(verification, register_and_watch)
     lifecycle.conclude(verification)
+
+
+def dry_run_of(verification, session):
+    """The dry run of what ColdSend will create in the account's subscription, to call later."""
+    # Read now: the dry run runs in another thread, which must not touch the database.
+    subscription_id, config = verification.account.subscription_id, current_app.config
+    provisioning, timeout = config["PROVISIONING"], config["DRY_RUN_TIMEOUT"]
+    return lambda: dry_run.coldsend_can_create(session, subscription_id, provisioning, timeout)
 
 
 def watch_provider(verification, session, recorder):

@@ -22,6 +22,13 @@ def register(app):
     app.add_template_global(framing.queued_events)
     app.add_template_global(catalogue.USER_IMPERSONATION_NOTE, "user_impersonation_note")
     app.add_template_global(catalogue.FIELD_LABELS, "field_labels")
+    app.add_template_global(provisioning_facts)
+
+
+def provisioning_facts():
+    """What ColdSend creates, for texts that name it where no dry run has run yet."""
+    provisioning = current_app.config["PROVISIONING"]
+    return {"resource_group": provisioning.resource_group, "location": provisioning.location}
 
 
 def azure_portal():

@@ -85,7 +85,12 @@ def make_app(database_url, redis_url="redis://127.0.0.1:1/0", **environment):
 
 # Short enough to keep the suite fast, long enough for the fake's answers.
 TEST_LIMITS = Limits(
-    connect_timeout=2, read_timeout=1, retries=1, backoff_max=0.1, retry_after_max=2
+    connect_timeout=2,
+    read_timeout=1,
+    retries=1,
+    backoff_max=0.1,
+    retry_after_max=2,
+    poll_interval=0.05,
 )
 
 

@@ -109,4 +109,6 @@ def test_verify_shows_progress_then_the_fix_at_the_failed_step_then_passes_once_
     )
     for step in page.locator("[data-step]").all():
         expect(step).to_have_attribute("data-state", "passed")
-    expect(page.locator("#verification-status")).to_contain_text("All six steps passed.")
+    expect(page.locator("#verification-status")).to_contain_text(
+        "All six steps passed, and the dry run found nothing in the way."
+    )

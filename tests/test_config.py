@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from portal.config import ConfigError, load
+from portal.verification.dry_run import Provisioning
 
 from .conftest import TEST_ENVIRONMENT
 
@@ -43,6 +44,10 @@ def test_production_refuses_to_start_without_a_secret(tmp_path, variable):
         ),
         ("PORTAL_FRAME_ANCESTORS", "app.coldsend.example", "is not an origin"),
         ("PORTAL_FRAME_ANCESTORS", "https://app.coldsend.example/path", "is not an origin"),
+        ("PORTAL_RESOURCE_GROUP", "ends-with-a-dot.", "PORTAL_RESOURCE_GROUP must be"),
+        ("PORTAL_RESOURCE_GROUP", "x" * 91, "PORTAL_RESOURCE_GROUP must be"),
+        ("PORTAL_RESOURCE_LOCATION", "East US", "PORTAL_RESOURCE_LOCATION must be"),
+        ("PORTAL_DATA_LOCATION", "Mars", "PORTAL_DATA_LOCATION must be one of Africa"),
     ],
 )
 def test_a_malformed_setting_is_named(tmp_path, variable, value, message):
@@ -147,3 +152,12 @@ def test_session_cookie_is_a_partitioned_host_cookie_in_production(tmp_path):
     assert production["SESSION_COOKIE_SAMESITE"] == "None"
     assert production["SESSION_COOKIE_PARTITIONED"] is True
     assert load(TEST_ENVIRONMENT, tmp_path)["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize(("cloud", "region"), [("public", "eastus"), ("usgov", "usgovvirginia")])
+def test_what_coldsend_creates_defaults_to_a_region_of_the_configured_cloud(
+    tmp_path, cloud, region
+):
+    settings = load({**TEST_ENVIRONMENT, "AZURE_CLOUD": cloud}, tmp_path)
+
+    assert settings["PROVISIONING"] == Provisioning("coldsend-email", region, "United States")

@@ -36,3 +36,34 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(tmp_path):
         assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
         upgrade()
         assert "azure_account" in inspect(db.engine).get_table_names()
+
+
+def test_a_verification_made_before_the_dry_run_gets_its_row(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path}/earlier.db")
+
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO workspace (id, external_id, created_at)"
+                " VALUES ('w', 'w', '2026-11-01')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO azure_account (id, workspace_id, name, name_key, tenant_id, client_id,"
+                " subscription_id, client_secret_sealed, secret_set_at, created_at, updated_at,"
+                " credentials_changed_at) VALUES ('a', 'w', 'A', 'a', 't', 'c', 's', x'00',"
+                " '2026-11-01', '2026-11-01', '2026-11-01', '2026-11-01')"
+            )
+            for verification, running in (("done", "NULL"), ("busy", "1")):
+                connection.exec_driver_sql(
+                    "INSERT INTO verification (id, account_id, state, running, created_at,"
+                    f" deadline_at, attempt) VALUES ('{verification}', 'a', 'passed', {running},"
+                    " '2026-11-01', '2026-11-01', 1)"
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT verification_id, state FROM step_result WHERE step = 'dry-run'"
+            ).all()
+
+    assert sorted(rows) == [("busy", "pending"), ("done", "skipped")]

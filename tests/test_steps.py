@@ -27,12 +27,15 @@ def results(*states):
 @pytest.mark.parametrize(
     ("states", "expected"),
     [
-        ((P, P, P, P, P, P), None),
-        ((P, P, P, E, F, P), Step.SUBSCRIPTION_ID),  # the customer's mistake before Azure's fault
-        ((P, P, P, E, E, E), Step.PERMISSIONS),
-        ((P, F, S, S, S, S), Step.CLIENT_ID),
-        ((P, P, P, W, S, S), Step.PERMISSIONS),
-        ((P, P, P, F, P, F), Step.PERMISSIONS),  # the first in guide order
+        ((P, P, P, P, P, P, P), None),
+        (
+            (P, P, P, E, F, P, S),
+            Step.SUBSCRIPTION_ID,
+        ),  # the customer's mistake before Azure's fault
+        ((P, P, P, E, E, E, S), Step.PERMISSIONS),
+        ((P, F, S, S, S, S, S), Step.CLIENT_ID),
+        ((P, P, P, W, S, S, S), Step.PERMISSIONS),
+        ((P, P, P, F, P, F, S), Step.PERMISSIONS),  # the first in guide order
     ],
 )
 def test_the_blocking_step_is_the_first_failed_then_errored_then_waiting(states, expected):

@@ -11,7 +11,7 @@ import pytest
 from redis import Redis
 
 from fake_azure import scenarios as azure
-from portal.verification import catalogue, checks
+from portal.verification import catalogue, checks, dry_run
 from portal.verification.azure import AzureSession
 from portal.verification.clouds import cloud_from
 from portal.verification.steps import Step, StepState
@@ -31,6 +31,7 @@ STEPS = [
     "permissions",
     "subscription-id",
     "communication-provider",
+    "dry-run",
 ]
 
 
@@ -232,6 +233,31 @@ REPORTED = {
 CASES.update(REPORTED)
 
 
+def with_the_dry_run(states):
+    """The six guide steps' states, then the dry run's: it passes here whenever they let it
+    run, and is not checked when one of them blocks."""
+    return [*states, P if set(states) <= {P, W} else S]
+
+
+# What ARM's preflight of ColdSend's deployment can answer, once the six steps pass.
+DRY_RUNS = {
+    "dry-run-policy-denies-a-resource-type": (
+        azure.SUB_POLICY_DENIED,
+        F,
+        "RequestDisallowedByPolicy",
+    ),
+    "dry-run-policy-denies-the-region": (
+        azure.SUB_LOCATION_DENIED,
+        F,
+        "LocationDisallowedByPolicy",
+    ),
+    "dry-run-write-permission-missing": (azure.SUB_WRITE_DENIED, F, "CreateNotAuthorized"),
+    "dry-run-deny-assignment": (azure.SUB_DENY_ASSIGNMENT, F, "DenyAssignmentAuthorizationFailed"),
+    "dry-run-quota-reached": (azure.SUB_QUOTA_REACHED, F, "SubscriptionIsOverQuotaForSku"),
+    "dry-run-answered-after-a-202": (azure.SUB_VALIDATION_ASYNC, P, None),
+}
+
+
 @pytest.mark.parametrize(("changes", "overall", "states", "codes"), CASES.values(), ids=CASES)
 def test_each_case_ends_at_the_right_step_with_the_right_code(
     app, customer, changes, overall, states, codes
@@ -240,7 +266,7 @@ def test_each_case_ends_at_the_right_step_with_the_right_code(
 
     found = markers(page)
     assert verification_state(page) == overall
-    assert [state for state, _ in found.values()] == states
+    assert [state for state, _ in found.values()] == with_the_dry_run(states)
     for step, code in codes.items():
         assert found[step][1] == code
 
@@ -259,7 +285,7 @@ def test_a_missing_role_answered_403_on_the_subscription_is_step_4_with_a_re_che
     _, page = verify(app, customer, client_id=azure.APP_GROUP_ROLE)
 
     assert verification_state(page) == "running"
-    assert [state for state, _ in markers(page).values()] == [P, P, P, "waiting", S, S]
+    assert [state for state, _ in markers(page).values()] == [P, P, P, "waiting", S, S, S]
     step = step_html(page, "permissions")
     assert "on the subscription itself" in step
     assert "resource groups" in step
@@ -276,11 +302,31 @@ def test_no_service_principal_says_how_to_create_it_for_this_client_id(app, cust
         assert "Change the Client ID" not in step
 
 
-def test_a_directory_of_another_cloud_names_both_clouds(app, customer):
-    _, page = verify(app, customer, tenant_id=azure.TENANT_US_GOVERNMENT)
+# What the words beside a step must name, taken from Azure's answer and our settings.
+NAMED = {
+    "both-clouds": (
+        {"tenant_id": azure.TENANT_US_GOVERNMENT},
+        "tenant-id",
+        "Your directory is in Azure Government; ColdSend connects to global Azure.",
+    ),
+    "the-region-coldsend-uses": (
+        {"subscription_id": azure.SUB_LOCATION_DENIED},
+        "dry-run",
+        "does not allow the region eastus",
+    ),
+    "the-action-refused": (
+        {"subscription_id": azure.SUB_WRITE_DENIED},
+        "dry-run",
+        "perform Microsoft.Communication/emailServices/write on",
+    ),
+}
 
-    step = step_html(page, "tenant-id")
-    assert "Your directory is in Azure Government; ColdSend connects to global Azure." in step
+
+@pytest.mark.parametrize(("changes", "step", "words"), NAMED.values(), ids=NAMED)
+def test_the_fix_names_what_azure_named(app, customer, changes, step, words):
+    _, page = verify(app, customer, **changes)
+
+    assert words in step_html(page, step)
 
 
 def test_conditional_access_names_the_sign_in_to_look_for_and_asks_no_new_values(app, customer):
@@ -311,7 +357,7 @@ def test_a_request_azure_calls_malformed_is_coldsends_error_with_a_retry(app, cu
     _, page = verify(app, customer)
 
     assert verification_state(page) == "error"
-    assert [state for state, _ in markers(page).values()] == [P, E, E, S, S, S]
+    assert [state for state, _ in markers(page).values()] == [P, E, E, S, S, S, S]
     assert markers(page)["client-id"] == ("error", "AADSTS500011")
     assert "This is our fault, not yours" in step_html(page, "client-id")
     assert "Try again" in page
@@ -353,6 +399,72 @@ def test_azure_refusing_to_register_on_a_disabled_subscription_is_explained(app,
         "ReadOnlyDisabledSubscription",
     )
     assert catalogue.guidance_for(outcome.code, outcome.step).summary.endswith("is disabled.")
+
+
+@pytest.mark.parametrize(("subscription_id", "state", "code"), DRY_RUNS.values(), ids=DRY_RUNS)
+def test_the_dry_run_shows_what_would_stop_coldsend_creating_the_email_service(
+    app, customer, subscription_id, state, code
+):
+    _, page = verify(app, customer, subscription_id=subscription_id)
+
+    assert verification_state(page) == ("passed" if state == P else "failed")
+    assert markers(page)["dry-run"] == (state, code)
+    assert [state for state, _ in markers(page).values()][:6] == [P] * 6
+    if code:
+        assert "no advice for yet" not in step_html(page, "dry-run")
+
+
+def test_the_dry_run_validates_the_template_in_the_repository_and_nothing_else(
+    app, customer, fake_azure
+):
+    verify(app, customer)
+
+    (body,) = fake_azure.validated
+    assert body["properties"]["template"] == dry_run.template()
+    assert body["properties"]["mode"] == "Incremental"
+    assert body["location"] == "eastus"
+    assert body["properties"]["parameters"] == {
+        "resourceGroupName": {"value": "coldsend-email"},
+        "dataLocation": {"value": "United States"},
+    }
+    assert not [m for m, path in fake_azure.requests if m in ("PUT", "PATCH", "DELETE")]
+
+
+def test_a_policy_denial_names_the_assignment_and_the_resource_group(app, customer):
+    _, page = verify(app, customer, subscription_id=azure.SUB_POLICY_DENIED)
+
+    step = step_html(page, "dry-run")
+    assert "Dry run: ColdSend can create your email service (nothing is created)" in step
+    assert "the policy assignment Contoso guardrails (Allowed resource types)" in step
+    assert "exempt the resource group coldsend-email from Contoso guardrails" in step
+    assert "Microsoft_Azure_Policy/PolicyMenuBlade" in step
+    assert "The dry run needs your attention" in page
+
+
+def test_the_dry_run_waits_for_its_step_when_an_earlier_step_fails(app, customer, fake_azure):
+    _, page = verify(
+        app, customer, client_id=azure.APP_READER, subscription_id=azure.SUB_POLICY_DENIED
+    )
+
+    assert markers(page)["dry-run"] == (S, None)
+    assert "Checked once step 4" in step_html(page, "dry-run")
+
+
+def test_the_dry_run_follows_register_it_for_me(app, customer, fake_azure):
+    account_id, page = verify(app, customer, subscription_id=azure.SUB_PROVIDER_NOT_REGISTERED)
+    assert markers(page)["dry-run"] == (S, None)
+    verification_id = re.search(r'data-verification-id="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    customer.post(
+        f"/accounts/{account_id}/verifications/{verification_id}/provider-registration",
+        data={"csrf_token": token},
+    )
+    work_off(app)
+
+    page = customer.get(f"/accounts/{account_id}").text
+    assert markers(page)["dry-run"] == (P, None)
+    assert len(fake_azure.validated) == 2
 
 
 def test_azure_out_of_reach_is_an_error_with_a_retry_never_the_customers_fault(app, customer):
@@ -418,8 +530,8 @@ def test_throttling_is_waited_out_as_retry_after_says(app, customer, fake_azure)
     verify(app, customer, subscription_id=azure.SUB_THROTTLED)
 
     reads = [path for method, path in fake_azure.requests if azure.SUB_THROTTLED in path]
-    # Each of the three reads was throttled once, then retried after Retry-After.
-    assert len(reads) == 6
+    # Each of the three reads and the dry run was throttled once, then retried after Retry-After.
+    assert len(reads) == 8
 
 
 def test_a_409_missing_registration_is_reported_never_acted_on_silently(app, customer, fake_azure):

@@ -89,7 +89,7 @@ def test_polling_gets_204_until_something_changes_then_the_final_state_without_a
     assert final.status_code == 200
     assert verification_state(final.text) == "passed"
     assert "hx-trigger" not in final.text
-    assert "All six steps passed." in final.text
+    assert "All six steps passed, and the dry run found nothing in the way." in final.text
 
 
 def test_a_verification_whose_job_vanished_ends_as_interrupted_with_a_retry(app, customer):

@@ -14,6 +14,7 @@ from azure.core.pipeline import policies
 from azure.core.rest import HttpRequest
 from azure.identity import ClientSecretCredential
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+from azure.mgmt.resource.deployments import DeploymentsMgmtClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
@@ -119,6 +120,14 @@ class AzureSession:
 
     def resources(self, subscription_id):
         return ResourceManagementClient(self.credential, subscription_id, **self._arm_settings())
+
+    def deployments(self, subscription_id):
+        return DeploymentsMgmtClient(
+            self.credential,
+            subscription_id,
+            polling_interval=self.limits.poll_interval,
+            **self._arm_settings(),
+        )
 
     def permissions(self, subscription_id):
         """GET what the app may do on the subscription: the SDK offers this only per group."""

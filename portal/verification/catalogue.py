@@ -95,6 +95,19 @@ NO_SERVICE_PRINCIPAL = Guidance(
     ENTERPRISE_APPS,
     "Open Enterprise applications",
 )
+POLICY_ASSIGNMENTS = "{portal}/#view/Microsoft_Azure_Policy/PolicyMenuBlade/~/Assignments"
+QUOTA = Guidance(
+    Step.DRY_RUN,
+    "Your subscription has reached a limit for what ColdSend creates.",
+    "Azure checked the deployment without creating anything, and it would exceed a quota of "
+    "the subscription.",
+    (
+        "Remove Communication Services or Email Communication Services resources you no longer "
+        "use, or ask for a higher limit: Help + support, Create a support request, Service and "
+        "subscription limits (quotas).",
+        "Verify again.",
+    ),
+)
 COLDSEND_FAULT = Guidance(
     None,
     "Azure refused a request ColdSend made, as malformed.",
@@ -378,6 +391,77 @@ CATALOGUE = {
         SUBSCRIPTION_OVERVIEW,
         "Open the subscription",
     ),
+    Code.POLICY_DENIED: Guidance(
+        Step.DRY_RUN,
+        "An Azure Policy of your organisation would block what ColdSend creates.",
+        "Azure checked ColdSend's deployment without creating anything: the policy assignment "
+        "{policy_assignment} ({policy_definition}) denies {target}. Your six steps are right; the "
+        "policy decides.",
+        (
+            "Ask whoever manages Azure Policy for this subscription to exempt the resource group "
+            "{resource_group} from {policy_assignment}, or to allow Microsoft.Communication "
+            "resources.",
+            "Verify again: the dry run checks again.",
+        ),
+        POLICY_ASSIGNMENTS,
+        "Open Policy assignments",
+    ),
+    Code.LOCATION_DENIED_BY_POLICY: Guidance(
+        Step.DRY_RUN,
+        "An Azure Policy of your organisation does not allow the region {location}.",
+        "ColdSend creates its resource group {resource_group} in {location}, and the policy "
+        "assignment {policy_assignment} ({policy_definition}) allows other regions only. Nothing "
+        "was created.",
+        (
+            "Ask whoever manages Azure Policy to allow {location} in {policy_assignment}, or to "
+            "exempt the resource group {resource_group}.",
+            "Or tell ColdSend support which regions your organisation allows, with our reference "
+            "below.",
+        ),
+        POLICY_ASSIGNMENTS,
+        "Open Policy assignments",
+    ),
+    Code.LOCATION_NOT_AVAILABLE: Guidance(
+        Step.DRY_RUN,
+        "Azure does not offer what ColdSend creates in the region {location} for this "
+        "subscription.",
+        "This comes from the region ColdSend is set up to use, not from your values.",
+        (
+            "Send ColdSend support our reference below: we will use a region your subscription "
+            "offers.",
+        ),
+    ),
+    Code.CREATE_NOT_AUTHORIZED: Guidance(
+        Step.DRY_RUN,
+        "Azure would refuse the app part of what ColdSend creates.",
+        "The role of step 4 should cover it, yet Azure would not let the app perform {action} on "
+        "{scope}. Something narrows the role: a deny assignment, a condition on the role "
+        "assignment, or a role held on a narrower scope than the subscription.",
+        (
+            "Open the subscription's Access control (IAM), choose Check access and search for "
+            "your app: it shows what the app may do, and any deny assignment.",
+            "Give the app Contributor on the subscription itself, without conditions.",
+            "Verify again.",
+        ),
+        SUBSCRIPTION_IAM,
+        "Open Access control (IAM)",
+    ),
+    Code.DENY_ASSIGNMENT: Guidance(
+        Step.DRY_RUN,
+        "A deny assignment stops the app creating what ColdSend needs.",
+        "Deny assignments come from Azure managed applications, deployment stacks or Azure "
+        "Blueprints, and override every role: {deny_assignment} denies {action}.",
+        (
+            "In the subscription's Access control (IAM), open Deny assignments and find "
+            "{deny_assignment}.",
+            "Ask its owner to exclude your app, or the resource group {resource_group}.",
+            "Verify again.",
+        ),
+        SUBSCRIPTION_IAM,
+        "Open Access control (IAM)",
+    ),
+    Code.QUOTA_EXCEEDED: QUOTA,
+    Code.QUOTA_EXCEEDED_FOR_SKU: QUOTA,
     **dict.fromkeys(sorted(COLDSEND_SIDE), COLDSEND_FAULT),
     Code.AZURE_UNAVAILABLE: Guidance(
         None,
@@ -479,6 +563,12 @@ UNKNOWN_FACTS = {
     "correlation_id": "shown under What Azure answered",
     "client_id": "of your app",
     "state": "unknown",
+    "policy_assignment": "of your organisation",
+    "policy_definition": "its definition is named in Azure's answer",
+    "target": "a resource ColdSend creates",
+    "action": "an action ColdSend needs",
+    "scope": "the subscription",
+    "deny_assignment": "A deny assignment",
 }
 
 

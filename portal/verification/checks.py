@@ -182,7 +182,7 @@ def role_allows_setup(session, subscription_id):
         error = _json(response.text()).get("error", {})
         if 400 <= response.status_code < 500 and response.status_code != 429 and error.get("code"):
             return arm_outcome(
-                Step.PERMISSIONS, error["code"], error.get("message"), _arm_ids(response.headers)
+                Step.PERMISSIONS, error["code"], error.get("message"), arm_ids(response.headers)
             )
         return http_fault(Step.PERMISSIONS, response.status_code, response.text())
     grants = response.json().get("value", [])
@@ -247,7 +247,7 @@ def arm_failure(step, error):
     code = error.error.code if error.error else None
     if status == 429 or status >= 500 or not code:
         return azure_fault(step, error)
-    facts = _arm_ids(error.response.headers if error.response else {})
+    facts = arm_ids(error.response.headers if error.response else {})
     return arm_outcome(step, code, error.error.message, facts)
 
 
@@ -311,7 +311,7 @@ def _trace_ids(description):
     }
 
 
-def _arm_ids(headers):
+def arm_ids(headers):
     return {
         key: headers[header]
         for key, header in (

@@ -11,6 +11,8 @@ class Cloud:
     # What Entra ID's OpenID discovery calls this cloud (`cloud_instance_name`), and its name.
     instance_name: str = "microsoftonline.com"
     name: str = "global Azure"
+    # Where ColdSend creates its resource group unless PORTAL_RESOURCE_LOCATION says otherwise.
+    region: str = "eastus"
     # MSAL knows Microsoft's authority hosts; for any other it must skip instance discovery.
     known_authority: bool = True
 
@@ -31,6 +33,7 @@ CLOUDS = {
         "https://portal.azure.cn",
         "partner.microsoftonline.cn",
         "Azure operated by 21Vianet (China)",
+        "chinaeast2",
     ),
     "usgov": Cloud(
         "https://login.microsoftonline.us",
@@ -38,6 +41,7 @@ CLOUDS = {
         "https://portal.azure.us",
         "microsoftonline.us",
         "Azure Government",
+        "usgovvirginia",
     ),
 }
 
@@ -52,6 +56,7 @@ def cloud_from(config):
         portal=cloud.portal,
         instance_name=cloud.instance_name,
         name=cloud.name,
+        region=cloud.region,
         known_authority=any(authority == known.authority_host for known in CLOUDS.values()),
     )
 

@@ -50,6 +50,14 @@ class Code(StrEnum):
     PROVIDER_UNREGISTERING = "Unregistering"
     PROVIDER_STATE_UNKNOWN = "ProviderState"
     SUBSCRIPTION_READ_ONLY = "ReadOnlyDisabledSubscription"
+    # The dry run: what ARM's preflight of ColdSend's deployment refuses.
+    POLICY_DENIED = "RequestDisallowedByPolicy"
+    LOCATION_DENIED_BY_POLICY = "LocationDisallowedByPolicy"
+    LOCATION_NOT_AVAILABLE = "LocationNotAvailableForResourceType"
+    CREATE_NOT_AUTHORIZED = "CreateNotAuthorized"
+    DENY_ASSIGNMENT = "DenyAssignmentAuthorizationFailed"
+    QUOTA_EXCEEDED = "QuotaExceeded"
+    QUOTA_EXCEEDED_FOR_SKU = "SubscriptionIsOverQuotaForSku"
     # ColdSend's side: Entra ID or ARM says our request was malformed. Never the customer's.
     REQUEST_MISSING_PARAMETER = "AADSTS900144"
     REQUEST_MISSING_FIELD = "AADSTS90014"
@@ -66,6 +74,7 @@ class Code(StrEnum):
     ARM_TOKEN_INVALID = "InvalidAuthenticationToken"
     ARM_TOKEN_AUDIENCE = "InvalidAuthenticationTokenAudience"
     ARM_API_VERSION = "InvalidApiVersionParameter"
+    TEMPLATE_INVALID = "InvalidTemplate"
     # Azure's side: it did not answer usefully; a retry is the fix.
     AZURE_UNAVAILABLE = "AzureUnavailable"
     AZURE_THROTTLED = "AzureThrottled"
@@ -112,6 +121,7 @@ COLDSEND_SIDE = frozenset(
         Code.ARM_TOKEN_INVALID,
         Code.ARM_TOKEN_AUDIENCE,
         Code.ARM_API_VERSION,
+        Code.TEMPLATE_INVALID,
     }
 )
 AZURE_SIDE = frozenset(

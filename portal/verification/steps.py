@@ -1,4 +1,4 @@
-"""The six guide steps a verification checks, and the states a step and a verification take.
+"""The six guide steps a verification checks, the dry run after them, and their states.
 
 The values are stable markers: templates put them in `data-step` and `data-state`, and the
 ColdSend app and the tests rely on them.
@@ -16,11 +16,22 @@ class Step(StrEnum):
     PERMISSIONS = "permissions"
     SUBSCRIPTION_ID = "subscription-id"
     COMMUNICATION_PROVIDER = "communication-provider"
+    # Not a guide step: ARM validates what ColdSend will create, once the six pass.
+    DRY_RUN = "dry-run"
 
     @property
     def number(self):
-        """The step's number in the customer's guide."""
+        """The step's number in the customer's guide (7 for the dry run, which has none)."""
         return list(Step).index(self) + 1
+
+    @property
+    def in_guide(self):
+        return self is not Step.DRY_RUN
+
+    @property
+    def label(self):
+        """How a sentence names it: "step 4", or "the dry run"."""
+        return f"step {self.number}" if self.in_guide else "the dry run"
 
     @property
     def title(self):
@@ -34,6 +45,7 @@ TITLES = {
     Step.PERMISSIONS: "Contributor role on the subscription",
     Step.SUBSCRIPTION_ID: "Subscription ID",
     Step.COMMUNICATION_PROVIDER: "Communication Services provider",
+    Step.DRY_RUN: "Dry run: ColdSend can create your email service (nothing is created)",
 }
 
 

@@ -161,7 +161,7 @@ def verification_json(verification):
         "steps": [
             {
                 "step": row.step.value,
-                "guide_step": row.step.number,
+                "guide_step": row.step.number if row.step.in_guide else None,
                 "state": row.state.value,
                 "code": row.code,
             }
