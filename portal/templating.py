@@ -18,7 +18,7 @@ def register(app):
     app.add_template_global(catalogue.troubleshooting)
     app.add_template_global(catalogue.say)
     app.add_template_global(portal_link)
-    app.add_template_global(azure_portal)
+    app.add_template_global(portal_page)
     app.add_template_global(framing.queued_events)
     app.add_template_global(catalogue.USER_IMPERSONATION_NOTE, "user_impersonation_note")
     app.add_template_global(catalogue.FIELD_LABELS, "field_labels")
@@ -32,8 +32,13 @@ def provisioning_facts():
 
 
 def azure_portal():
-    """The Azure portal of the configured cloud, for the guide's links."""
+    """The Azure portal of the configured cloud."""
     return cloud_from(current_app.config).portal
+
+
+def portal_page(name):
+    """A page of the configured cloud's Azure portal that the guide links to, by name."""
+    return catalogue.GUIDE_PAGES[name].format(portal=azure_portal())
 
 
 def portal_link(guidance, account, facts=None):

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 
 import requests
 from flask import current_app
@@ -40,7 +41,7 @@ def announce(verification):
     db.session.add(delivery)
     db.session.commit()
     try:
-        queue.enqueue_retried("portal.webhooks.deliver", delivery.id)
+        queue.enqueue_retried(deliver, delivery.id)
     except queue.RedisError:
         current_app.logger.exception("Could not queue webhook delivery %s", delivery.id)
     return delivery
@@ -66,6 +67,16 @@ def finished_event(verification):
             ],
         },
     }
+
+
+def forgotten():
+    """Deliveries whose queuing failed when they were made (Redis down), after a few minutes'
+    grace for the queue."""
+    return db.session.scalars(
+        db.select(WebhookDelivery)
+        .filter_by(state="pending", attempts=0)
+        .filter(WebhookDelivery.created_at < utcnow() - timedelta(minutes=5))
+    ).all()
 
 
 def deliver(delivery_id):

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from fake_azure import scenarios as azure
+from portal import verifying
 from portal.extensions import db
 from portal.models import AzureAccount, WebhookDelivery
-from portal.verification import lifecycle
 from portal.verification.steps import Step, StepState, blocking
 
 from .conftest import add_account
@@ -65,7 +65,7 @@ def test_panel_status_line_history_host_event_webhook_and_api_name_the_same_step
         }
         for row in verification.steps:
             row.state, row.code = outcome.get(row.step, (P, None))
-        lifecycle.conclude(verification)
+        verifying.conclude(verification)
         (delivery,) = db.session.scalars(db.select(WebhookDelivery)).all()
         webhook = delivery.event["data"]
 

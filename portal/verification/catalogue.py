@@ -38,6 +38,13 @@ SUBSCRIPTION_OVERVIEW = "{portal}/#@{tenant_id}/resource/subscriptions/{subscrip
 SUBSCRIPTIONS = "{portal}/#view/Microsoft_Azure_Billing/SubscriptionsBladeV2"
 PROVIDERS = "{portal}/#@{tenant_id}/resource/subscriptions/{subscription_id}/resourceProviders"
 
+# Portal pages the guide itself links to, by name.
+GUIDE_PAGES = {
+    "entra_overview": ENTRA_OVERVIEW,
+    "app_registrations": APP_REGISTRATIONS,
+    "subscriptions": SUBSCRIPTIONS,
+}
+
 ASSIGN_CONTRIBUTOR = (
     "Open the Access control (IAM) page of the subscription itself (not of a resource group), "
     "and choose Add, then Add role assignment.",

@@ -1,85 +1,33 @@
-"""Running a verification: the checks in dependency order, their results stored step by step.
+"""The checks in dependency order, and who is to blame when they fail.
 
     tenant ──────────────────────┐
     sign-in (client ID + secret) ┴→ ┬→ subscription ─┐
-                                    ├→ permissions ──┼→ reconcile → rows
-                                    └→ provider ─────┘
+                                    ├→ permissions ──┼→ reconcile ─┐
+                                    ├→ provider ─────┘             ├→ recorder
+                                    └→ dry run ────────────────────┘
 
-The tenant check and the sign-in run at once, and so do the three ARM reads once a token
-exists: a verification costs three sequential round trips to Azure, not five. The tenant
-check still decides who is to blame when the directory is unknown, since the SDK reports that
-only vaguely. Every result is committed as it arrives, so the page polling the database shows
-progress while the checks run.
+The tenant check and the sign-in run at once, and so do the three ARM reads and the dry run
+once a token exists: a verification costs three sequential round trips to Azure, not six. The
+tenant check still decides who is to blame when the directory is unknown, since the SDK reports
+that only vaguely. Results go to a `recorder` as they arrive (`recorder.steps`, `running`,
+`record`, `skip_from`); `portal.verifying` stores them, so the page shows progress. Nothing
+here knows Flask, Redis or the database.
 """
 
-import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from ..extensions import db
 from . import checks
 from .codes import Code, may_be_propagating
 from .steps import Step, StepState, blocking
 
-logger = logging.getLogger(__name__)
 SUBSCRIPTION_READS = (
     checks.subscription_usable,
     checks.role_allows_setup,
     checks.provider_registered,
 )
 SUBSCRIPTION_STEPS = (Step.PERMISSIONS, Step.SUBSCRIPTION_ID, Step.COMMUNICATION_PROVIDER)
-
-
-class StepRecorder:
-    """Write step results to the verification's rows, with the secret scrubbed from any text."""
-
-    def __init__(self, verification, secret):
-        self.verification, self.secret = verification, secret
-
-    def start_over(self):
-        """Set every step back to pending, as a re-check runs them all again."""
-        for row in self.verification.steps:
-            row.state, row.code, row.azure_message, row.facts = StepState.PENDING, None, None, {}
-        db.session.commit()
-
-    def running(self, *steps):
-        for step in steps:
-            self.verification.step(step).state = StepState.RUNNING
-        db.session.commit()
-
-    def record(self, *outcomes):
-        for outcome in outcomes:
-            if isinstance(outcome.code, Code) and outcome.code.ours:
-                # Azure says our request was malformed: a bug of ours that support must see.
-                logger.error(
-                    "Verification %s: Azure refused our request at %s with %s",
-                    self.verification.id,
-                    outcome.step,
-                    outcome.code,
-                )
-            row = self.verification.step(outcome.step)
-            row.state, row.code = outcome.state, outcome.code
-            row.azure_message = self._scrub(outcome.azure_message)
-            row.facts = {key: self._scrub(value) for key, value in outcome.facts.items()}
-        db.session.commit()
-
-    def skip_from(self, first, blocked_by):
-        """Mark every step from `first` on that has not finished as blocked by another step."""
-        later = list(Step)[list(Step).index(first) :]
-        self.record(
-            *(
-                checks.skipped(step, blocked_by)
-                for step in later
-                if self.verification.step(step).state.unfinished
-            )
-        )
-
-    def _scrub(self, value):
-        # Azure never echoes a secret, and we keep it that way whatever Azure says.
-        if isinstance(value, str) and self.secret:
-            return value.replace(self.secret, "[secret]")
-        return value
 
 
 def run_checks(session, subscription_id, recorder, dry_run):
@@ -114,7 +62,7 @@ def run_checks(session, subscription_id, recorder, dry_run):
 
 def record_dry_run(recorder, outcome):
     """Keep the dry run's answer if nothing before it blocks; else it waits on what blocks."""
-    blocker = blocking(recorder.verification.steps)
+    blocker = blocking(recorder.steps)
     if blocker is not None and blocker.step is not Step.DRY_RUN:
         return recorder.skip_from(Step.DRY_RUN, blocked_by=blocker.step)
     return recorder.record(outcome)
@@ -122,7 +70,7 @@ def record_dry_run(recorder, outcome):
 
 def dry_run_again(recorder, dry_run):
     """Run the dry run alone, as after a provider finished registering, if nothing blocks."""
-    if blocking(recorder.verification.steps) is None:
+    if blocking(recorder.steps) is None:
         recorder.running(Step.DRY_RUN)
         record_dry_run(recorder, dry_run())
 
@@ -135,7 +83,7 @@ def at_once(*calls):
 
 def warn_of_expiry(expires_on, recorder, days=30):
     """Turn a passing step 3 into a warning when the secret expires soon, by the date given."""
-    row = recorder.verification.step(Step.CLIENT_SECRET)
+    row = next(row for row in recorder.steps if row.step is Step.CLIENT_SECRET)
     if row.state is not StepState.PASSED or expires_on is None:
         return
     left = (expires_on - date.today()).days

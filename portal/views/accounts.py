@@ -2,11 +2,11 @@
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 
+from .. import jobs, verifying
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
 from ..framing import queue_event
 from ..models import AzureAccount
-from ..verification import lifecycle
 from .embed import workspace_required
 
 bp = Blueprint("accounts", __name__)
@@ -39,7 +39,7 @@ def new():
         db.session.add(account)
         db.session.commit()
         flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
-        lifecycle.start(account)
+        jobs.start(account)
         return redirect(url_for("accounts.show", account_id=account.id), 303)
     return render_template("accounts/new.html", form=form), 422 if form.errors else 200
 
@@ -49,7 +49,7 @@ def new():
 def show(account_id):
     """Show one account with its verification; its secret only as the date it was set."""
     account = account_or_404(account_id)
-    lifecycle.expire_if_stale(account.last_verification)
+    verifying.expire_if_stale(account.last_verification)
     return render_template("accounts/show.html", account=account, form=ConfirmForm())
 
 
@@ -64,7 +64,7 @@ def edit(account_id):
         db.session.commit()
         flash(f"Saved your changes to “{account.name}”.")
         if account.needs_verification:
-            lifecycle.start(account)
+            jobs.start(account)
         return redirect(url_for("accounts.show", account_id=account.id), 303)
     status = 422 if form.errors else 200
     return render_template("accounts/edit.html", form=form, account=account), status

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from .. import jobs, verifying
 from ..crypto import SecretUnreadable
 from ..extensions import csrf, db
 from ..models import AuditEntry, AzureAccount, Workspace
-from ..verification import lifecycle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies: nothing a forged cross-site request can carry
@@ -67,7 +67,7 @@ def accounts(workspace_id):
     workspace = db.session.scalar(db.select(Workspace).filter_by(external_id=workspace_id))
     listed = workspace.accounts if workspace else []
     for each in listed:
-        lifecycle.expire_if_stale(each.last_verification)
+        verifying.expire_if_stale(each.last_verification)
     return jsonify(accounts=[account_json(account) for account in listed])
 
 
@@ -75,7 +75,7 @@ def accounts(workspace_id):
 def account(workspace_id, account_id):
     """One account with its last verification and the state of every step."""
     found = account_or_404(workspace_id, account_id)
-    last = lifecycle.expire_if_stale(found.last_verification)
+    last = verifying.expire_if_stale(found.last_verification)
     return jsonify(
         account=account_json(found), last_verification=verification_json(last) if last else None
     )
@@ -84,7 +84,7 @@ def account(workspace_id, account_id):
 @bp.post("/workspaces/<workspace_id>/accounts/<account_id>/verifications")
 def verify(workspace_id, account_id):
     """Verify the account again; a verification already running is returned instead."""
-    verification = lifecycle.start(account_or_404(workspace_id, account_id))
+    verification = jobs.start(account_or_404(workspace_id, account_id))
     return jsonify(verification=verification_json(verification)), 202
 
 

@@ -2,10 +2,10 @@
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from .. import jobs, verifying
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..models import Verification
-from ..verification import lifecycle
 from .accounts import account_or_404
 from .embed import workspace_required
 
@@ -42,7 +42,7 @@ def start(account_id):
     account = account_or_404(account_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("accounts.show", account_id=account.id), 303)
-    return answer(account, lifecycle.start(account))
+    return answer(account, jobs.start(account))
 
 
 @bp.get("/<verification_id>")
@@ -50,7 +50,7 @@ def start(account_id):
 def status(account_id, verification_id):
     """Serve the status partial; 204 while nothing changed since the `seen` version."""
     account = account_or_404(account_id)
-    verification = lifecycle.expire_if_stale(verification_or_404(account, verification_id))
+    verification = verifying.expire_if_stale(verification_or_404(account, verification_id))
     if request.args.get("seen") == verification.progress_key:
         return "", 204
     return panel_response(account, verification)
@@ -60,14 +60,14 @@ def status(account_id, verification_id):
 @workspace_required
 def stop(account_id, verification_id):
     """Stop waiting for a role to propagate: the verification ends as failed at step 4."""
-    return confirmed(account_id, verification_id, lifecycle.stop_waiting)
+    return confirmed(account_id, verification_id, verifying.stop_waiting)
 
 
 @bp.post("/<verification_id>/provider-registration")
 @workspace_required
 def register_provider(account_id, verification_id):
     """Register Microsoft.Communication with the customer's own app, and watch it finish."""
-    return confirmed(account_id, verification_id, lifecycle.register_provider)
+    return confirmed(account_id, verification_id, jobs.register_provider_for)
 
 
 def confirmed(account_id, verification_id, action):

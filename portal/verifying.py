@@ -1,0 +1,263 @@
+"""One verification from start to end: open it, run the checks, re-check, conclude.
+
+This is where the pure core (`portal.verification`: steps, codes, checks, the Azure session,
+the catalogue, the order of the checks) meets the database and the settings. Queuing is left to
+`jobs.py`, whose RQ jobs call in here: nothing here knows RQ.
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from . import webhooks
+from .extensions import db
+from .models import StepResult, Verification, utcnow
+from .verification import checks, dry_run, run
+from .verification.azure import AzureSession
+from .verification.clouds import cloud_from
+from .verification.codes import Code, may_be_propagating
+from .verification.steps import Step, StepState, VerificationState
+
+logger = logging.getLogger(__name__)
+
+
+def open_for(account):
+    """Open a verification of `account`; return it and whether it is new (else one was
+    running already, and a second click joins it)."""
+    verification = Verification(account=account, deadline_at=deadline())
+    verification.steps = [StepResult(step=step, position=step.number) for step in Step]
+    db.session.add(verification)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return account.verifications.filter_by(running=True).first(), False
+    return verification, True
+
+
+def reopen_for_registration(verification):
+    """Reopen a finished verification to register Microsoft.Communication; False if the
+    rule that offers "Register it for me" does not allow it."""
+    if not verification.provider_registration_possible:
+        return False
+    row = verification.step(Step.COMMUNICATION_PROVIDER)
+    verification.running, verification.state = True, VerificationState.RUNNING
+    verification.finished_at, verification.deadline_at = None, deadline()
+    row.state, row.code = StepState.WAITING, Code.PROVIDER_REGISTERING
+    try:
+        db.session.commit()
+    except IntegrityError:  # another verification of this account started meanwhile
+        db.session.rollback()
+        return False
+    return True
+
+
+def check_every_step(verification_id):
+    """Run every check of a running verification; return the pause in seconds before it is
+    checked again (a role may still be propagating), or None once it has concluded."""
+    verification = still_running(verification_id)
+    if verification is None:
+        return None
+
+    def checks_in_order(session, recorder):
+        verification.attempt += 1
+        recorder.start_over()
+        dry_run = dry_run_of(verification, session)
+        run.run_checks(session, verification.account.subscription_id, recorder, dry_run)
+        run.warn_of_expiry(verification.account.secret_expires_on, recorder)
+        if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
+            watch_provider(verification, session, recorder)
+            run.dry_run_again(recorder, dry_run)
+
+    with_azure(verification, checks_in_order)
+    delay = recheck_delay(verification)
+    if delay is None:
+        conclude(verification)
+    return delay
+
+
+def register_and_watch(verification_id):
+    """Register Microsoft.Communication as the customer's app, watch it finish, dry-run."""
+    verification = still_running(verification_id)
+    if verification is None:
+        return
+
+    def register(session, recorder):
+        outcome = checks.register_provider(session, verification.account.subscription_id)
+        recorder.record(outcome)
+        if outcome.state is StepState.WAITING:
+            watch_provider(verification, session, recorder)
+        run.dry_run_again(recorder, dry_run_of(verification, session))
+
+    with_azure(verification, register)
+    conclude(verification)
+
+
+def recheck_delay(verification):
+    """If only a role is missing, and it may still be propagating, schedule the next check and
+    return its pause in seconds; None when the verification is done."""
+    delays = current_app.config["RECHECK_DELAYS"]
+    failed = [row for row in verification.steps if row.state is StepState.FAILED]
+    only_the_role = [row.step for row in failed] == [Step.PERMISSIONS]
+    if not only_the_role or not may_be_propagating(failed[0].code):
+        return None
+    if verification.attempt > len(delays):
+        return None
+    delay = delays[verification.attempt - 1]
+    failed[0].state = StepState.WAITING
+    verification.recheck_at = utcnow() + timedelta(seconds=delay)
+    verification.deadline_at = deadline(starting=verification.recheck_at)
+    db.session.commit()
+    return delay
+
+
+def stop_waiting(verification):
+    """End a verification that waits for a re-check; the waiting step counts as failed."""
+    if not (verification.running and verification.recheck_at):
+        return
+    for row in verification.steps:
+        if row.state is StepState.WAITING:
+            row.state = StepState.FAILED
+    conclude(verification)
+
+
+def expire_if_stale(verification):
+    """End a verification whose job vanished: shown as interrupted, with a retry, never running."""
+    if verification and verification.running and utcnow() > verification.deadline_at:
+        conclude(verification)
+    return verification
+
+
+def stale():
+    """Running verifications past their deadline: their job vanished."""
+    return db.session.scalars(
+        db.select(Verification).filter(
+            Verification.running.is_(True), Verification.deadline_at < utcnow()
+        )
+    ).all()
+
+
+def conclude(verification):
+    """End the verification, store it, and tell the ColdSend back end."""
+    verification.finish()
+    db.session.commit()
+    webhooks.announce(verification)
+
+
+def deadline(starting=None):
+    """When a job starting at `starting` (now by default) must have ended, queue margin included:
+    past this, nothing is coming."""
+    return (starting or utcnow()) + timedelta(seconds=current_app.config["VERIFY_DEADLINE"] + 30)
+
+
+def still_running(verification_id):
+    """Return the verification if it still waits for this job: a repeated job finds it done."""
+    # A forked job must not reuse the parent's pooled connections.
+    db.engine.dispose(close=False)
+    verification = db.session.get(Verification, verification_id)
+    return verification if verification is not None and verification.running else None
+
+
+def dry_run_of(verification, session):
+    """The dry run of what ColdSend will create in the account's subscription, to call later."""
+    # Read now: the dry run runs in another thread, which must not touch the database.
+    subscription_id, config = verification.account.subscription_id, current_app.config
+    provisioning, timeout = config["PROVISIONING"], config["DRY_RUN_TIMEOUT"]
+    return lambda: dry_run.coldsend_can_create(session, subscription_id, provisioning, timeout)
+
+
+def watch_provider(verification, session, recorder):
+    config = current_app.config
+    run.watch_provider(
+        session,
+        verification.account.subscription_id,
+        recorder,
+        interval=config["PROVIDER_POLL_INTERVAL"],
+        timeout=config["PROVIDER_POLL_TIMEOUT"],
+    )
+
+
+def with_azure(verification, work):
+    """Run `work(session, recorder)` signed in as the account's app; log a failure, never raise.
+
+    Whatever `work` left unfinished then ends as interrupted when the verification finishes.
+    """
+    account, session = verification.account, None
+    try:
+        secret = account.client_secret()
+        session = AzureSession(
+            cloud_from(current_app.config),
+            current_app.config["VERIFY_LIMITS"],
+            account.tenant_id,
+            account.client_id,
+            secret,
+            request_id=verification.id,
+        )
+        work(session, StepRecorder(verification, secret))
+    except Exception:
+        # Logged without locals, and Azure's messages never carry the secret.
+        current_app.logger.exception("Verification %s stopped unexpectedly", verification.id)
+        db.session.rollback()
+    finally:
+        if session is not None:
+            session.close()
+
+
+class StepRecorder:
+    """Write step results to the verification's rows, with the secret scrubbed from any text.
+
+    Each write is committed at once, so the page polling the database shows progress.
+    """
+
+    def __init__(self, verification, secret):
+        self.verification, self.secret = verification, secret
+
+    @property
+    def steps(self):
+        return self.verification.steps
+
+    def start_over(self):
+        """Set every step back to pending, as a re-check runs them all again."""
+        for row in self.verification.steps:
+            row.state, row.code, row.azure_message, row.facts = StepState.PENDING, None, None, {}
+        db.session.commit()
+
+    def running(self, *steps):
+        for step in steps:
+            self.verification.step(step).state = StepState.RUNNING
+        db.session.commit()
+
+    def record(self, *outcomes):
+        for outcome in outcomes:
+            if isinstance(outcome.code, Code) and outcome.code.ours:
+                # Azure says our request was malformed: a bug of ours that support must see.
+                logger.error(
+                    "Verification %s: Azure refused our request at %s with %s",
+                    self.verification.id,
+                    outcome.step,
+                    outcome.code,
+                )
+            row = self.verification.step(outcome.step)
+            row.state, row.code = outcome.state, outcome.code
+            row.azure_message = self._scrub(outcome.azure_message)
+            row.facts = {key: self._scrub(value) for key, value in outcome.facts.items()}
+        db.session.commit()
+
+    def skip_from(self, first, blocked_by):
+        """Mark every step from `first` on that has not finished as blocked by another step."""
+        later = list(Step)[list(Step).index(first) :]
+        self.record(
+            *(
+                checks.skipped(step, blocked_by)
+                for step in later
+                if self.verification.step(step).state.unfinished
+            )
+        )
+
+    def _scrub(self, value):
+        # Azure never echoes a secret, and we keep it that way whatever Azure says.
+        if isinstance(value, str) and self.secret:
+            return value.replace(self.secret, "[secret]")
+        return value
