@@ -22,13 +22,19 @@ def register(app):
     app.add_template_global(framing.queued_events)
     app.add_template_global(catalogue.USER_IMPERSONATION_NOTE, "user_impersonation_note")
     app.add_template_global(catalogue.FIELD_LABELS, "field_labels")
-    app.add_template_global(provisioning_facts)
+    app.add_template_global(guide_facts)
+    app.add_template_global(frozenset(catalogue.CATALOGUE), "catalogue_codes")
 
 
-def provisioning_facts():
-    """What ColdSend creates, for texts that name it where no dry run has run yet."""
+def guide_facts():
+    """What the guide's texts can name before any verification: ColdSend's cloud and what it
+    creates there."""
     provisioning = current_app.config["PROVISIONING"]
-    return {"resource_group": provisioning.resource_group, "location": provisioning.location}
+    return {
+        "resource_group": provisioning.resource_group,
+        "location": provisioning.location,
+        "portal_cloud": cloud_from(current_app.config).name,
+    }
 
 
 def azure_portal():

@@ -273,6 +273,19 @@ def test_one_cause_answered_at_every_read_fails_one_step_and_skips_the_rest(
 
     failed = [(o.step, o.code) for o in outcomes if o.state is StepState.FAILED]
     assert failed == [expected]
+    assert Step.CLIENT_SECRET not in {o.step for o in outcomes}  # a token proved the secret
     assert {o.step for o in outcomes if o.state is StepState.SKIPPED} >= (
         {SUBSCRIPTION, ROLE, PROVIDER} - {expected[0]}
     )
+
+
+def test_the_guides_troubleshooting_fills_every_placeholder_with_words_that_read(customer):
+    page = customer.get("/accounts/new").text
+    troubleshooting = page[page.index('id="troubleshooting"') :].split("</section>")[0]
+
+    assert "…" not in troubleshooting
+    assert "Your directory is in another Azure cloud; ColdSend connects to global Azure." in (
+        troubleshooting
+    )
+    assert "az ad sp create --id &lt;Client ID&gt;" in troubleshooting
+    assert "exempt the resource group coldsend-email from that assignment" in troubleshooting

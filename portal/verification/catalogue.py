@@ -90,10 +90,11 @@ NO_SERVICE_PRINCIPAL = Guidance(
     "An app registration signs in through its enterprise application, the service principal "
     "that the role of step 4 is given to. This app has none in this directory: that happens when "
     "it was created with a script or with az ad app create, which do not add one, or when its "
-    "enterprise application was deleted. Your Client ID and secret are not the problem.",
+    "enterprise application was deleted. Your Client ID is right: the app only lacks its "
+    "service principal here.",
     (
         "Open Enterprise applications, set Application type to All applications and search for "
-        "the Client ID {client_id}.",
+        "your app's Client ID, {client_id}.",
         "If nothing is found, create the service principal: in Azure Cloud Shell run "
         "az ad sp create --id {client_id}",
         "Give it the Contributor role on the subscription (step 4), then verify again. If you "
@@ -191,7 +192,8 @@ CATALOGUE = {
             "Ask an administrator to open Sign-in logs, Service principal sign-ins, and find the "
             "correlation ID {correlation_id}: it names the policy that blocked the app.",
             "In Conditional Access, exclude this app (Client ID {client_id}) from that policy, or "
-            "allow the locations ColdSend signs in from.",
+            "add the IP addresses ColdSend connects from to a trusted named location (ColdSend "
+            "support gives them on request).",
             "Verify again.",
         ),
         CONDITIONAL_ACCESS,
@@ -401,12 +403,12 @@ CATALOGUE = {
     Code.POLICY_DENIED: Guidance(
         Step.DRY_RUN,
         "An Azure Policy of your organisation would block what ColdSend creates.",
-        "Azure checked ColdSend's deployment without creating anything: the policy assignment "
-        "{policy_assignment} ({policy_definition}) denies {target}. Your six steps are right; the "
-        "policy decides.",
+        "Azure checked ColdSend's deployment without creating anything, and a policy "
+        "assignment, {policy_assignment}, denies {target} (its policy: {policy_definition}). Your "
+        "six steps are right; the policy decides.",
         (
             "Ask whoever manages Azure Policy for this subscription to exempt the resource group "
-            "{resource_group} from {policy_assignment}, or to allow Microsoft.Communication "
+            "{resource_group} from that assignment, or to allow Microsoft.Communication "
             "resources.",
             "Verify again: the dry run checks again.",
         ),
@@ -416,11 +418,11 @@ CATALOGUE = {
     Code.LOCATION_DENIED_BY_POLICY: Guidance(
         Step.DRY_RUN,
         "An Azure Policy of your organisation does not allow the region {location}.",
-        "ColdSend creates its resource group {resource_group} in {location}, and the policy "
-        "assignment {policy_assignment} ({policy_definition}) allows other regions only. Nothing "
-        "was created.",
+        "ColdSend creates its resource group {resource_group} in {location}, and a policy "
+        "assignment, {policy_assignment}, allows other regions only (its policy: "
+        "{policy_definition}). Nothing was created.",
         (
-            "Ask whoever manages Azure Policy to allow {location} in {policy_assignment}, or to "
+            "Ask whoever manages Azure Policy to allow {location} in that assignment, or to "
             "exempt the resource group {resource_group}.",
             "Or tell ColdSend support which regions your organisation allows, with our reference "
             "below.",
@@ -457,10 +459,11 @@ CATALOGUE = {
         Step.DRY_RUN,
         "A deny assignment stops the app creating what ColdSend needs.",
         "Deny assignments come from Azure managed applications, deployment stacks or Azure "
-        "Blueprints, and override every role: {deny_assignment} denies {action}.",
+        "Blueprints, and override every role: the deny assignment {deny_assignment} denies "
+        "{action}.",
         (
-            "In the subscription's Access control (IAM), open Deny assignments and find "
-            "{deny_assignment}.",
+            "In the subscription's Access control (IAM), open Deny assignments and find the deny "
+            "assignment {deny_assignment}.",
             "Ask its owner to exclude your app, or the resource group {resource_group}.",
             "Verify again.",
         ),
@@ -564,18 +567,17 @@ FIELD_LABELS = {
 # What a placeholder reads as where no verification supplies it, as in the guide's list.
 UNKNOWN_FACTS = {
     "expected_tenant": "another directory",
-    "expires_on": "its expiry date",
+    "expires_on": "a date less than 30 days away",
     "directory_cloud": "another Azure cloud",
-    "portal_cloud": "global Azure",
     "correlation_id": "shown under What Azure answered",
-    "client_id": "of your app",
-    "state": "unknown",
-    "policy_assignment": "of your organisation",
-    "policy_definition": "its definition is named in Azure's answer",
+    "client_id": "<Client ID>",
+    "state": "something else",
+    "policy_assignment": "named in Azure's answer",
+    "policy_definition": "also named there",
     "target": "a resource ColdSend creates",
     "action": "an action ColdSend needs",
     "scope": "the subscription",
-    "deny_assignment": "A deny assignment",
+    "deny_assignment": "named in Azure's answer",
 }
 
 

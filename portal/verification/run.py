@@ -110,8 +110,9 @@ def reconcile(subscription, permissions, provider):
     answers = (subscription, permissions, provider)
     no_principal = _answered(answers, Code.SERVICE_PRINCIPAL_NOT_IN_TOKEN)
     if no_principal:
+        # A token was issued, so the secret is right (step 3 stays passed).
         no_principal.step = Step.CLIENT_ID
-        return [no_principal, *_blocked(Step.CLIENT_ID, Step.CLIENT_SECRET, *SUBSCRIPTION_STEPS)]
+        return [no_principal, *_blocked(Step.CLIENT_ID, *SUBSCRIPTION_STEPS)]
     wrong_directory = _answered(answers, Code.SUBSCRIPTION_IN_OTHER_TENANT)
     if wrong_directory:
         wrong_directory.step = Step.SUBSCRIPTION_ID
@@ -126,6 +127,9 @@ def reconcile(subscription, permissions, provider):
         return [denied, *_blocked(Step.PERMISSIONS, *SUBSCRIPTION_STEPS)]
     if subscription.code == Code.SUBSCRIPTION_NOT_FOUND:
         return [subscription, *_blocked(Step.SUBSCRIPTION_ID, *SUBSCRIPTION_STEPS)]
+    if subscription.state is StepState.FAILED and provider.state is not StepState.PASSED:
+        # A disabled or deleted subscription is read-only: nothing can be registered in it.
+        provider = checks.skipped(Step.COMMUNICATION_PROVIDER, blocked_by=Step.SUBSCRIPTION_ID)
     return [subscription, permissions, provider]
 
 
