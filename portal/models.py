@@ -200,8 +200,17 @@ class Verification(db.Model):
 
     @property
     def provider_registration_possible(self):
-        """Whether "Register it for me" is offered, and accepted: the same rule for both."""
-        return not self.running and provider_registration_possible(self.steps)
+        """Whether "Register it for me" is offered, and accepted: the same rule for both.
+
+        Only the account's latest verification of its current values speaks for the
+        subscription that registering would act on."""
+        account = self.account
+        return (
+            not self.running
+            and self == account.last_verification
+            and not account.needs_verification
+            and provider_registration_possible(self.steps)
+        )
 
     def finish(self):
         """End the run: a step still unfinished was interrupted; then sum up the steps."""

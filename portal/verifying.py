@@ -42,11 +42,20 @@ def reopen_for_registration(verification):
     rule that offers "Register it for me" does not allow it."""
     if not verification.provider_registration_possible:
         return False
-    row = verification.step(Step.COMMUNICATION_PROVIDER)
-    verification.running, verification.state = True, VerificationState.RUNNING
-    verification.finished_at, verification.deadline_at = None, deadline()
-    row.state, row.code = StepState.WAITING, Code.PROVIDER_REGISTERING
+    # Reopened only if still finished: of two clicks at once, one reopens it, one is refused.
+    reopen = (
+        db.update(Verification)
+        .where(Verification.id == verification.id, Verification.running.is_(None))
+        .values(
+            running=True, state=VerificationState.RUNNING, finished_at=None, deadline_at=deadline()
+        )
+    )
     try:
+        if db.session.execute(reopen).rowcount != 1:
+            db.session.rollback()
+            return False
+        row = verification.step(Step.COMMUNICATION_PROVIDER)
+        row.state, row.code = StepState.WAITING, Code.PROVIDER_REGISTERING
         db.session.commit()
     except IntegrityError:  # another verification of this account started meanwhile
         db.session.rollback()
@@ -58,7 +67,7 @@ def check_every_step(verification_id):
     """Run every check of a running verification; return the pause in seconds before it is
     checked again (a role may still be propagating), or None once it has concluded."""
     verification = still_running(verification_id)
-    if verification is None:
+    if verification is None or not claim(verification):
         return None
 
     def checks_in_order(session, recorder):
@@ -95,6 +104,22 @@ def register_and_watch(verification_id):
     conclude(verification)
 
 
+def claim(verification):
+    """Take the verification for this job: its first run, or the re-check it waits for. False
+    if "Stop waiting" took it first. Its deadline then counts from now, not from queuing."""
+    taken = db.session.execute(
+        db.update(Verification)
+        .where(
+            Verification.id == verification.id,
+            Verification.running.is_(True),
+            db.or_(Verification.recheck_at.is_not(None), Verification.attempt == 0),
+        )
+        .values(recheck_at=None, deadline_at=deadline())
+    )
+    db.session.commit()
+    return taken.rowcount == 1
+
+
 def recheck_delay(verification):
     """If only a role is missing, and it may still be propagating, schedule the next check and
     return its pause in seconds; None when the verification is done."""
@@ -114,8 +139,21 @@ def recheck_delay(verification):
 
 
 def stop_waiting(verification):
-    """End a verification that waits for a re-check; the waiting step counts as failed."""
-    if not (verification.running and verification.recheck_at):
+    """End a verification that waits for a re-check; the waiting step counts as failed.
+
+    Only while it waits: once its re-check has started (and cleared `recheck_at`), the click
+    is too late and changes nothing."""
+    stopped = db.session.execute(
+        db.update(Verification)
+        .where(
+            Verification.id == verification.id,
+            Verification.running.is_(True),
+            Verification.recheck_at.is_not(None),
+        )
+        .values(recheck_at=None)
+    )
+    if stopped.rowcount != 1:
+        db.session.rollback()
         return
     for row in verification.steps:
         if row.state is StepState.WAITING:

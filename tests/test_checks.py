@@ -289,3 +289,10 @@ def test_the_guides_troubleshooting_fills_every_placeholder_with_words_that_read
     )
     assert "az ad sp create --id &lt;Client ID&gt;" in troubleshooting
     assert "exempt the resource group coldsend-email from that assignment" in troubleshooting
+
+
+@pytest.mark.parametrize("code", ["Policy{0}", "X{state.__class__.__mro__}", "{}"])
+def test_a_code_we_do_not_know_is_shown_as_written_never_formatted(code):
+    guidance = catalogue.guidance_for(code, Step.DRY_RUN)
+
+    assert catalogue.say(guidance.summary, {"state": "x"}).startswith(f"Azure answered {code},")

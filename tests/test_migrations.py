@@ -66,4 +66,4 @@ def test_a_verification_made_before_the_dry_run_gets_its_row(tmp_path):
                 "SELECT verification_id, state FROM step_result WHERE step = 'dry-run'"
             ).all()
 
-    assert sorted(rows) == [("busy", "pending"), ("done", "skipped")]
+    assert sorted(rows) == [("busy", "skipped"), ("done", "skipped")]

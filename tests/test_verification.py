@@ -319,6 +319,11 @@ NAMED = {
         "dry-run",
         "perform Microsoft.Communication/emailServices/write on",
     ),
+    "the-action-a-deny-assignment-denies": (
+        {"subscription_id": azure.SUB_DENY_ASSIGNMENT},
+        "dry-run",
+        "denies Microsoft.Resources/deployments/validate/action",
+    ),
 }
 
 
@@ -614,3 +619,17 @@ def dump(connection):
         elif kind == b"zset":
             contents.extend(member for member, _ in connection.zrange(key, 0, -1, withscores=True))
     return b"\n".join(contents)
+
+
+def test_register_it_for_me_is_offered_once_under_step_6_even_beside_a_warning(app, customer):
+    soon = (date.today() + timedelta(days=5)).isoformat()
+
+    _, page = verify(
+        app,
+        customer,
+        subscription_id=azure.SUB_PROVIDER_NOT_REGISTERED,
+        secret_expires_on=soon,
+    )
+
+    assert page.count("Register it for me</button>") == 1
+    assert "Register it for me</button>" in step_html(page, "communication-provider")

@@ -7,7 +7,7 @@ from redis import Redis
 from rq.cron import CronScheduler
 
 from fake_azure import scenarios as azure
-from portal import jobs
+from portal import jobs, verifying
 from portal.config import Limits
 from portal.extensions import db
 from portal.models import Verification, WebhookDelivery, utcnow
@@ -231,3 +231,72 @@ def test_the_cron_configuration_registers_the_sweep_every_minute(redis_url):
 
     (job,) = scheduler.get_jobs()
     assert (job.func, job.interval, job.queue_name) == (jobs.sweep, 60, QUEUE_NAME)
+
+
+def register_url(account_id, verification_id):
+    return f"/accounts/{account_id}/verifications/{verification_id}/provider-registration"
+
+
+def test_register_it_for_me_is_refused_on_a_verification_older_than_the_values(
+    app, customer, fake_azure
+):
+    account_id = add_account(
+        customer, **{**GOOD, "subscription_id": azure.SUB_PROVIDER_NOT_REGISTERED}
+    )
+    work_off(app)
+    (older,) = verifications(app, account_id)
+    submit(customer, f"/accounts/{account_id}/edit", {**GOOD, "subscription_id": azure.SUB_DELETED})
+    work_off(app)
+
+    token = csrf_token(customer, "/accounts/new")
+    customer.post(register_url(account_id, older.id), data={"csrf_token": token})
+    work_off(app)
+
+    assert not [path for method, path in fake_azure.requests if path.endswith("/register")]
+    assert {v.id: v.state.value for v in verifications(app, account_id)}[older.id] == "failed"
+
+
+def test_of_two_register_clicks_at_once_one_reopens_the_verification(app, customer):
+    account_id = add_account(
+        customer, **{**GOOD, "subscription_id": azure.SUB_PROVIDER_NOT_REGISTERED}
+    )
+    work_off(app)
+    (verification,) = verifications(app, account_id)
+    # Each click reads the verification as finished before either reopens it.
+    first, second = (app.app_context() for _ in range(2))
+    with first:
+        seen_first = db.session.get(Verification, verification.id)
+        assert seen_first.provider_registration_possible
+        with second:
+            seen_second = db.session.get(Verification, verification.id)
+            assert seen_second.provider_registration_possible
+            assert verifying.reopen_for_registration(seen_second) is True
+        assert verifying.reopen_for_registration(seen_first) is False
+
+
+def test_stop_waiting_once_the_re_check_has_started_changes_nothing(app, customer):
+    app.config["RECHECK_DELAYS"] = (60,)
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+    (verification,) = verifications(app, account_id)
+
+    with app.app_context():
+        started = db.session.get(Verification, verification.id)
+        assert verifying.claim(started)  # the re-check job has begun
+        verifying.stop_waiting(db.session.get(Verification, verification.id))
+        assert db.session.get(Verification, verification.id).running is True
+
+
+def test_a_re_check_that_starts_after_stop_waiting_does_not_run(app, customer, fake_azure):
+    app.config["RECHECK_DELAYS"] = (60,)
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+    (verification,) = verifications(app, account_id)
+    with app.app_context():
+        verifying.stop_waiting(db.session.get(Verification, verification.id))
+        fake_azure.reset()
+
+        assert verifying.check_every_step(verification.id) is None
+
+    assert fake_azure.requests == []
+    assert verifications(app, account_id)[0].state.value == "failed"

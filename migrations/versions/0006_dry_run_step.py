@@ -1,8 +1,8 @@
 """Every verification has a dry-run row, as every new one does.
 
-Verifications made before the dry run existed get the row too: pending while still running (so
-their job records it), otherwise skipped (it was never checked). Code can then rely on one row
-per step for every verification.
+Verifications made before the dry run existed get the row too, as not checked (skipped): it
+never was, and a re-check of one still running sets every row back to pending first. Code can
+then rely on one row per step for every verification.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,8 +21,7 @@ depends_on = None
 def upgrade():
     op.execute(
         "INSERT INTO step_result (verification_id, step, position, state, facts, updated_at) "
-        "SELECT v.id, 'dry-run', 7, "
-        "CASE WHEN v.running IS NOT NULL THEN 'pending' ELSE 'skipped' END, '{}', CURRENT_TIMESTAMP "
+        "SELECT v.id, 'dry-run', 7, 'skipped', '{}', CURRENT_TIMESTAMP "
         "FROM verification v WHERE NOT EXISTS ("
         "SELECT 1 FROM step_result s WHERE s.verification_id = v.id AND s.step = 'dry-run')"
     )

@@ -535,9 +535,11 @@ def guidance_for(code, step):
     known = CATALOGUE.get(code)
     if known is not None:
         return known
+    # Azure's code is data, not a template: its braces must reach the page as written.
+    shown = str(code).replace("{", "{{").replace("}", "}}")
     return Guidance(
         step,
-        f"Azure answered {code}, which we have no advice for yet." if code else "Azure said no.",
+        f"Azure answered {shown}, which we have no advice for yet." if code else "Azure said no.",
         "Your values may well be right. Azure's own words are below, with the references "
         "ColdSend support needs to look into it; this step of the guide is where the answer "
         "came from.",

@@ -54,7 +54,8 @@ ALLOWED_LOCATIONS_POLICIES = {
     "e56962a6-4747-49cd-b67b-bf8b01975c4c",
     "e765b5de-1225-4ba3-bd56-1ac6695af988",
 }
-ACTION_AND_SCOPE = re.compile(r"action '([^']+)' (?:at|over) scope '([^']+)'")
+# "…perform action 'X' at scope 'Y'", "over scope", or in a deny assignment's "on scope".
+ACTION_AND_SCOPE = re.compile(r"action '([^']+)' (?:at|over|on) scope '([^']+)'")
 DENY_ASSIGNMENT = re.compile(r"deny assignment with name '([^']+)'")
 
 
