@@ -61,7 +61,8 @@ class AzureAccount(db.Model):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(64))
     # The name folded for uniqueness, so "Production" and "production " cannot both exist.
-    name_key: Mapped[str] = mapped_column(String(64))
+    # Case folding can triple a name's length ("ﬃ" folds to "ffi").
+    name_key: Mapped[str] = mapped_column(String(3 * 64))
     tenant_id: Mapped[str] = mapped_column(String(253))
     client_id: Mapped[str] = mapped_column(String(36))
     subscription_id: Mapped[str] = mapped_column(String(36))
@@ -261,7 +262,8 @@ class AuditEntry(db.Model):
     token_name: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
-    workspace_id: Mapped[str] = mapped_column(String(36))
+    # The ColdSend workspace id, as long as a signed link allows.
+    workspace_id: Mapped[str] = mapped_column(String(255))
     # Kept when the account is deleted: the record of who read its secret must outlive it.
     account_id: Mapped[str] = mapped_column(String(36))
 
