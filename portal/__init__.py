@@ -37,6 +37,8 @@ def create_app(test_config=None):
         VERIFY_DEADLINE=300,
         PROVIDER_POLL_INTERVAL=5,
         PROVIDER_POLL_TIMEOUT=180,
+        # How long a write waits for another writer's lock before the page says "busy".
+        DATABASE_BUSY_TIMEOUT=5.0,
         # An asynchronous dry run is waited for this long, then shown as Azure's delay.
         DRY_RUN_TIMEOUT=60,
         # Pauses between checks while only a new role is missing: about 30 minutes in all,
@@ -56,7 +58,7 @@ def create_app(test_config=None):
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     with app.app_context():
-        database.configure(db.engine)
+        database.configure(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
 
     from .views import accounts, api, dev, embed, verifications
 

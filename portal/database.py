@@ -5,8 +5,11 @@ import os
 from sqlalchemy import event
 
 
-def configure(engine):
-    """Make SQLite fit for a web server and a worker writing at once, and enforce foreign keys."""
+def configure(engine, busy_timeout=5.0):
+    """Make SQLite fit for a web server and a worker writing at once, and enforce foreign keys.
+
+    A writer waits up to `busy_timeout` seconds for another's lock, then gets an
+    OperationalError, which the pages answer with a 503 that keeps what was typed."""
     if engine.dialect.name != "sqlite":
         return
     if engine.url.database and engine.url.database != ":memory:":
@@ -16,6 +19,6 @@ def configure(engine):
     def on_connect(connection, _record):
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -2,7 +2,15 @@
 
 from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+    ServiceUnavailable,
+)
+
+from .extensions import db
 
 MESSAGES = {
     400: ("Something in that request was off", "Go back, reload the page and try again."),
@@ -18,12 +26,18 @@ MESSAGES = {
         "Something went wrong on our side",
         "Nothing you entered was lost or shown. Try again in a minute.",
     ),
+    503: (
+        "We are busy for a moment",
+        "Nothing you entered was shown to anyone. Go back and send it again in a few seconds.",
+    ),
 }
 
 
 def register(app):
     app.register_error_handler(CSRFError, page_expired)
+    app.register_error_handler(SecurityError, unknown_host)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(OperationalError, database_busy)
     app.register_error_handler(Exception, unexpected_error)
 
 
@@ -35,6 +49,12 @@ def page_expired(error):
     ), 400
 
 
+def unknown_host(error):
+    """A Host we do not answer to (PORTAL_HOSTS): plain words, since no URL of ours can be
+    built for a host that is not ours."""
+    return "This address is not served here.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def http_error(error):
     if request.path.startswith("/api/"):
         code = error.name.lower().replace(" ", "_")
@@ -43,7 +63,17 @@ def http_error(error):
     return render_template("errors/error.html", title=title, advice=advice), error.code
 
 
+def database_busy(error):
+    """The database refused or timed out (locked, restarting, out of connections): a 503."""
+    db.session.rollback()
+    current_app.logger.warning("Database unavailable", exc_info=True)
+    response = http_error(ServiceUnavailable())
+    return response[0], response[1], {"Retry-After": "5"}
+
+
 def unexpected_error(error):
     # A handler for Exception stops Flask logging it, so log here; the customer sees no detail.
     current_app.logger.exception("Unhandled error")
+    # The page itself may read the database: the failed transaction must not stop it.
+    db.session.rollback()
     return http_error(InternalServerError())

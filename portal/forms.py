@@ -182,7 +182,10 @@ class AccountForm(FlaskForm):
         if any(
             other.name_key == key and other is not self.account for other in self.workspace.accounts
         ):
-            raise ValidationError(f"You already have an account called “{field.data}”.")
+            raise ValidationError(self.name_taken())
+
+    def name_taken(self):
+        return f"You already have an account called “{self.name.data}”."
 
     def validate_client_id(self, field):
         if field.data == self.tenant_id.data:

@@ -12,7 +12,8 @@ import hashlib
 import secrets
 
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import CallbackDict
 
 from .extensions import db
@@ -82,13 +83,21 @@ def load(token):
 
 
 def store(session, expires_at):
-    """Write the session under its token, forgetting a token it replaced and expired ones."""
+    """Write the session under its token, forgetting a token it replaced and expired ones.
+
+    Written in place (insert, or update on conflict): two requests of one session at once
+    both succeed, the later write winning, where a delete-then-insert let one of them fail.
+    """
     table = StoredSession.__table__
-    gone = [token_hash(token) for token in (session.token, session.replaced_token) if token]
     with db.engine.begin() as connection:
-        connection.execute(delete(table).where(table.c.id.in_(gone)))
         if session.replaced_token:
-            connection.execute(delete(table).where(table.c.expires_at < utcnow()))
-        connection.execute(
-            insert(table).values(id=gone[0], data=dict(session), expires_at=expires_at)
-        )
+            connection.execute(
+                delete(table).where(
+                    (table.c.id == token_hash(session.replaced_token))
+                    | (table.c.expires_at < utcnow())
+                )
+            )
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        values = {"data": dict(session), "expires_at": expires_at}
+        write = dialect.insert(table).values(id=token_hash(session.token), **values)
+        connection.execute(write.on_conflict_do_update(index_elements=[table.c.id], set_=values))

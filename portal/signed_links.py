@@ -72,14 +72,15 @@ def read(token, secret):
     if not 0 < lifetime <= MAX_LIFETIME:
         raise InvalidLink("This link is valid for longer than the 15 minutes allowed.")
     name = claims.get("name")
+    embedding = {key: claims[key] for key in ("origin", "theme", "accent") if key in claims}
     well_formed = (
         _text(claims["sub"], 255)
         and _text(claims["jti"], MAX_JTI_LENGTH)
         and (name is None or _text(name, 255))
+        and all(_text(value, 255) for value in embedding.values())
     )
     if not well_formed:
         raise InvalidLink("This link's sign-in token is malformed.")
-    embedding = {key: claims[key] for key in ("origin", "theme", "accent") if key in claims}
     return LinkClaims(claims["sub"], name, claims["jti"], claims["exp"], embedding)
 
 

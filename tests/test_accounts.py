@@ -1,14 +1,27 @@
 """A workspace's accounts: list, view, change, replace the secret, delete; never another's."""
 
+import os
 import re
+import sqlite3
+import threading
 from datetime import date, timedelta
 
 import pytest
+import requests
 
+from portal import create_app
 from portal.extensions import db
 from portal.models import AzureAccount
 
-from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, csrf_token, submit
+from .conftest import (
+    CLIENT_SECRET,
+    VALID_ACCOUNT,
+    add_account,
+    csrf_token,
+    enter,
+    link_token,
+    submit,
+)
 
 NEW_SECRET = "Zz9Q~NewSecretValue.0123456789_abcdefghij"
 
@@ -211,3 +224,82 @@ def test_the_list_shows_only_the_workspaces_own_accounts(customer, other_custome
 
 def test_a_nul_in_an_account_url_is_not_found_not_a_database_error(customer):
     assert customer.get("/accounts/a%00b").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name", ["ß" * 33, "ﬃ" * 30, "İ" * 40], ids=["eszett", "ligature", "dotted-i"]
+)
+def test_a_name_whose_folded_form_is_longer_is_saved(app, customer, name):
+    account_id = add_account(customer, name=name)
+
+    assert account(app, account_id).name == name
+
+
+def test_a_tenant_id_with_a_trailing_newline_is_stored_without_it(app, customer):
+    account_id = add_account(customer, tenant_id="Contoso.onmicrosoft.com\n")
+
+    assert account(app, account_id).tenant_id == "contoso.onmicrosoft.com"
+
+
+def test_the_same_new_name_sent_twice_at_once_is_refused_as_a_duplicate_never_a_500(
+    app, live_server
+):
+    def browser():
+        session = requests.Session()
+        entered = session.get(f"{live_server}/embed", params={"token": link_token(app)})
+        assert entered.status_code == 200
+        page = session.get(f"{live_server}/accounts/new").text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        return session, token
+
+    browsers = [browser() for _ in range(2)]
+    statuses = []
+    for trial in range(10):
+        name = f"Twice {trial}"
+        barrier = threading.Barrier(2)
+
+        def send(session, token, name=name, barrier=barrier):
+            barrier.wait()
+            response = session.post(
+                f"{live_server}/accounts/new",
+                data={**VALID_ACCOUNT, "name": name, "csrf_token": token},
+                headers={"Referer": f"{live_server}/accounts/new"},
+                allow_redirects=False,
+            )
+            statuses.append((response.status_code, "You already have an account" in response.text))
+
+        threads = [threading.Thread(target=send, args=pair) for pair in browsers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert sorted({status for status, _ in statuses}) <= [303, 422]
+    assert all(named for status, named in statuses if status == 422)
+    with app.app_context():
+        names = [a.name for a in db.session.scalars(db.select(AzureAccount))]
+    assert sorted(names) == sorted(f"Twice {trial}" for trial in range(10))
+
+
+@pytest.mark.skipif(
+    os.environ.get("PORTAL_TEST_DATABASE") == "postgresql", reason="holds SQLite's write lock"
+)
+def test_a_busy_database_answers_503_and_keeps_what_was_typed(app, database_url):
+    busy = create_app({**app.config, "DATABASE_BUSY_TIMEOUT": 0.1})
+    customer = enter(busy.test_client())
+    url = "/accounts/new"
+    token = csrf_token(customer, url)
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        response = customer.post(url, data={**VALID_ACCOUNT, "name": "Busy", "csrf_token": token})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "We could not save this just now" in response.text
+    assert 'value="Busy"' in response.text
+    assert VALID_ACCOUNT["tenant_id"] in response.text
+    assert CLIENT_SECRET not in response.text

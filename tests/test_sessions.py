@@ -1,11 +1,13 @@
 """Sessions that work with no cookie at all: the token in a header carries everything."""
 
 import re
+import secrets
 from datetime import timedelta
+from threading import Barrier, Thread
 
 from portal.extensions import db
 from portal.models import StoredSession, utcnow
-from portal.sessions import HEADER, token_hash
+from portal.sessions import HEADER, PortalSession, store, token_hash
 
 from .conftest import VALID_ACCOUNT, link_token, make_app
 
@@ -77,7 +79,9 @@ def test_in_production_the_cookie_is_a_partitioned_host_only_third_party_cookie(
     app, database_url, redis_url
 ):
     # `app` is asked for its clean-up of the shared database after the test.
-    production = make_app(database_url, redis_url, PORTAL_ENV="production")
+    production = make_app(
+        database_url, redis_url, PORTAL_ENV="production", PORTAL_HOSTS="portal.example"
+    )
 
     response = production.test_client().get(
         f"/embed?token={link_token(production)}", base_url="https://portal.example"
@@ -88,3 +92,27 @@ def test_in_production_the_cookie_is_a_partitioned_host_only_third_party_cookie(
     for attribute in ("Secure", "HttpOnly", "Path=/", "SameSite=None", "Partitioned"):
         assert attribute in cookie
     assert "Domain=" not in cookie
+
+
+def test_two_writes_of_one_new_session_at_once_both_succeed(app):
+    errors = []
+
+    def write(session, barrier):
+        with app.app_context():
+            barrier.wait()
+            try:
+                store(session, utcnow() + timedelta(hours=1))
+            except Exception as error:  # noqa: BLE001 (any failure is the finding)
+                errors.append(error)
+
+    for _ in range(20):
+        session, barrier = PortalSession({"seen": 1}, token=secrets.token_urlsafe(32)), Barrier(2)
+        threads = [Thread(target=write, args=(session, barrier)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert errors == []
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(StoredSession)) == 20

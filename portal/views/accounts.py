@@ -1,6 +1,7 @@
 """The workspace's Azure accounts: the guide beside the form, the list, one account, changes."""
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import jobs, verifying
 from ..extensions import db
@@ -33,15 +34,18 @@ def index():
 def new():
     """Show the guide beside the credentials form; save the account when the form is valid."""
     form = AccountForm(workspace=g.workspace)
+    status = None
     if form.validate_on_submit():
         account = AzureAccount(workspace=g.workspace)
         form.fill(account)
         db.session.add(account)
-        db.session.commit()
-        flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
-        jobs.start(account)
-        return redirect(url_for("accounts.show", account_id=account.id), 303)
-    return render_template("accounts/new.html", form=form), 422 if form.errors else 200
+        status = saved(form)
+        if status is None:
+            flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
+            jobs.start(account)
+            return redirect(url_for("accounts.show", account_id=account.id), 303)
+    status = status or (422 if form.errors else 200)
+    return render_template("accounts/new.html", form=form), status, retry_after(status)
 
 
 @bp.get("/accounts/<account_id>")
@@ -59,15 +63,46 @@ def edit(account_id):
     """Rename an account, correct its IDs, or replace its secret without retyping the rest."""
     account = account_or_404(account_id)
     form = EditAccountForm(obj=account, workspace=g.workspace, account=account)
+    status = None
     if form.validate_on_submit():
         form.fill(account)
+        status = saved(form)
+        if status is None:
+            flash(f"Saved your changes to “{account.name}”.")
+            if account.needs_verification:
+                jobs.start(account)
+            return redirect(url_for("accounts.show", account_id=account.id), 303)
+        account = account_or_404(account_id)
+    status = status or (422 if form.errors else 200)
+    page = render_template("accounts/edit.html", form=form, account=account)
+    return page, status, retry_after(status)
+
+
+def saved(form):
+    """Commit the form's changes; None when saved, else the status of a page that says why
+    beside the form, with what was typed kept (never the secret).
+
+    Two saves at once can both pass the form's checks; the database then refuses the second
+    name exactly as the form would have. A database busy past its timeout is a 503."""
+    try:
         db.session.commit()
-        flash(f"Saved your changes to “{account.name}”.")
-        if account.needs_verification:
-            jobs.start(account)
-        return redirect(url_for("accounts.show", account_id=account.id), 303)
-    status = 422 if form.errors else 200
-    return render_template("accounts/edit.html", form=form, account=account), status
+        return None
+    except IntegrityError:
+        db.session.rollback()
+        form.name.errors = [*form.name.errors, form.name_taken()]
+        return 422
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.warning("Database busy while saving an account", exc_info=True)
+        form.form_errors.append(BUSY)
+        return 503
+
+
+BUSY = "We could not save this just now: try again in a moment. Nothing was saved."
+
+
+def retry_after(status):
+    return {"Retry-After": "5"} if status == 503 else {}
 
 
 @bp.route("/accounts/<account_id>/delete", methods=["GET", "POST"])
