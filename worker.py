@@ -9,16 +9,30 @@ makes its own.
 from redis import Redis
 from rq import Worker
 
-import portal.jobs  # noqa: F401 (preloads the Azure SDK for every forked job)
+from portal import jobs  # preloads the Azure SDK for every forked job
+from portal.extensions import db
 from portal.queue import QUEUE_NAME
 from wsgi import app
+
+
+def work_horse_killed(job, *_):
+    """A job's process died (killed, out of memory): end its verification now."""
+    try:
+        jobs.interrupted(job)
+    finally:
+        # The parent must hold no database connection when it forks the next job.
+        db.session.remove()
+        db.engine.dispose()
 
 
 def main():
     with app.app_context():
         connection = Redis.from_url(app.config["REDIS_URL"])
         # The scheduler runs the delayed re-checks of a role that is still propagating.
-        Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True)
+        worker = Worker(
+            [QUEUE_NAME], connection=connection, work_horse_killed_handler=work_horse_killed
+        )
+        worker.work(with_scheduler=True)
 
 
 if __name__ == "__main__":

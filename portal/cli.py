@@ -19,12 +19,16 @@ def register(app):
 @click.option("--workspace", default="dev-workspace", show_default=True, help="Workspace id.")
 @click.option("--name", help="Workspace name shown on the pages (default: the id).")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+@click.option("--origin", help="The host page's origin, where the portal posts its events.")
 @with_appcontext
-def dev_link(workspace, name, base_url):
+def dev_link(workspace, name, base_url, origin):
     """Print a fresh sign-in link, as the ColdSend app would make one."""
     if current_app.config["PORTAL_ENV"] == "production":
         raise click.ClickException("dev-link is for development; ColdSend makes production links")
-    token = signed_links.mint(current_app.config["EMBED_SECRET"], workspace, name or workspace)
+    claims = {"origin": origin} if origin else {}
+    token = signed_links.mint(
+        current_app.config["EMBED_SECRET"], workspace, name or workspace, **claims
+    )
     click.echo(f"{base_url.rstrip('/')}/embed?token={token}")
 
 

@@ -90,6 +90,7 @@ def load(environ, instance_path):
         "API_TOKENS": api_tokens(environ.get("PORTAL_API_TOKENS", "")),
         **webhook(environ),
         "PROVISIONING": provisioning(environ),
+        "TRUSTED_HOSTS": trusted_hosts(environ.get("PORTAL_HOSTS", ""), production),
     }
 
 
@@ -206,6 +207,22 @@ def azure_endpoints(environ):
 
 RESOURCE_GROUP_NAME = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 REGION_NAME = re.compile(r"^[a-z0-9]{2,40}$")
+
+
+HOST_NAME = re.compile(r"^(?:\.?[A-Za-z0-9-]+)(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?$")
+
+
+def trusted_hosts(value, production):
+    """Read PORTAL_HOSTS, the names the portal answers to (Flask's TRUSTED_HOSTS): a request
+    for any other Host gets a 400, so no redirect can lead to another site. A name starting
+    with a dot also allows its subdomains. Required in production."""
+    hosts = value.replace(",", " ").split()
+    if not hosts and production:
+        raise ConfigError("PORTAL_HOSTS is not set (required when PORTAL_ENV=production)")
+    for host in hosts:
+        if not HOST_NAME.match(host):
+            raise ConfigError(f"PORTAL_HOSTS: {host!r} is not a host name like portal.example.com")
+    return hosts or ["127.0.0.1", "localhost"]
 
 
 def provisioning(environ):

@@ -58,6 +58,11 @@ class KeyRing:
             raise SecretUnreadable("does not belong to this record or was altered") from None
         return plaintext.decode()
 
+    def can_open(self, token):
+        """Tell whether a key that sealed `token` is still configured, without opening it."""
+        token = bytes(token)
+        return token.startswith(VERSION) and token[1 : 1 + KEY_ID_SIZE] in self._keys
+
     def is_current(self, token):
         """Tell whether `token` is sealed with the newest key."""
         return bytes(token)[1 : 1 + KEY_ID_SIZE] == self._newest

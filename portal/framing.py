@@ -13,6 +13,15 @@ def origin_allowed(origin, sources):
     return any(_source_pattern(source).match(origin) for source in sources.split())
 
 
+def sole_origin(sources):
+    """The host page's origin when the configuration allows exactly one, without wildcards:
+    then a link needs no `origin` claim for its events to arrive."""
+    origins = [source for source in sources.split() if source.startswith(("http://", "https://"))]
+    if len(origins) == 1 and "*" not in origins[0]:
+        return origins[0]
+    return None
+
+
 def _source_pattern(source):
     if not source.startswith(("http://", "https://")):
         return re.compile(r"(?!)")  # 'self' and 'none' name no host page to talk to
@@ -30,6 +39,8 @@ def embedding(claims, sources):
     settings = {}
     if claims.get("origin") and origin_allowed(claims["origin"], sources):
         settings["origin"] = claims["origin"]
+    elif not claims.get("origin") and (only := sole_origin(sources)):
+        settings["origin"] = only
     if claims.get("theme") in THEMES:
         settings["theme"] = claims["theme"]
     if isinstance(claims.get("accent"), str) and ACCENT.match(claims["accent"]):

@@ -23,4 +23,7 @@ def add_security_headers(response):
     response.headers["Referrer-Policy"] = "same-origin"
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
+    if current_app.config["PORTAL_ENV"] == "production":
+        # Two years, as the HSTS preload list asks; the portal is only ever served over HTTPS.
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     return response

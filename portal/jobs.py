@@ -30,7 +30,7 @@ def verify(verification_id):
     still be propagating."""
     delay = verifying.check_every_step(verification_id)
     if delay is not None:
-        queue.enqueue(verify, verification_id, delay=delay)
+        queue.enqueue(verify, verification_id, delay=delay, on_failure=interrupted)
 
 
 def register_provider(verification_id):
@@ -49,10 +49,19 @@ def sweep():
     return len(stale), len(forgotten)
 
 
+def interrupted(job, *_):
+    """End the verification of a job that died before it could (a killed work horse, a
+    timeout, a worker lost): shown as interrupted within seconds, not at its deadline.
+
+    RQ calls it as the jobs' failure callback, and worker.py as its handler for a work horse
+    that was killed."""
+    verifying.end_if_running(job.args[0])
+
+
 def dispatch(job, verification):
     """Queue `job` for the verification; with Redis down it ends at once, as interrupted."""
     try:
-        queue.enqueue(job, verification.id)
+        queue.enqueue(job, verification.id, on_failure=interrupted)
     except queue.RedisError:
         current_app.logger.exception("Could not queue verification %s", verification.id)
-        verifying.conclude(verification)
+        verifying.could_not_start(verification)

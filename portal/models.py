@@ -97,6 +97,8 @@ class AzureAccount(db.Model):
     @property
     def status(self):
         """One word for where the account stands, shared by the pages and the API."""
+        if not key_ring().can_open(self.client_secret_sealed):
+            return "secret_unreadable"
         last = self.last_verification
         if last is None:
             return "unverified"

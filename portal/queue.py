@@ -21,13 +21,14 @@ def queue():
     return Queue(QUEUE_NAME, connection=connection)
 
 
-def enqueue(job, verification_id, delay=0):
+def enqueue(job, verification_id, delay=0, on_failure=None):
     """Queue `job(verification_id)`, after `delay` seconds if given; its outcome lives in the
-    database, not in RQ."""
+    database, not in RQ. `on_failure(job, ...)` runs if the job dies (RQ's failure callback)."""
     options = {
         "job_timeout": current_app.config["VERIFY_DEADLINE"],
         "result_ttl": 0,
         "failure_ttl": 24 * 3600,
+        "on_failure": on_failure,
     }
     if delay:
         return queue().enqueue_in(timedelta(seconds=delay), job, verification_id, **options)

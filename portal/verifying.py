@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from . import webhooks
+from .crypto import SecretUnreadable
 from .extensions import db
 from .models import StepResult, Verification, utcnow
 from .verification import checks, dry_run, run
@@ -26,15 +27,21 @@ logger = logging.getLogger(__name__)
 def open_for(account):
     """Open a verification of `account`; return it and whether it is new (else one was
     running already, and a second click joins it)."""
-    verification = Verification(account=account, deadline_at=deadline())
-    verification.steps = [StepResult(step=step, position=step.number) for step in Step]
-    db.session.add(verification)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return account.verifications.filter_by(running=True).first(), False
-    return verification, True
+    for _ in range(3):
+        verification = Verification(account=account, deadline_at=deadline())
+        verification.steps = [StepResult(step=step, position=step.number) for step in Step]
+        db.session.add(verification)
+        try:
+            db.session.commit()
+            return verification, True
+        except IntegrityError as error:
+            db.session.rollback()
+            refused = error
+        running = account.verifications.filter_by(running=True).first()
+        if running is not None:
+            return running, False
+        # The one that was running finished in between: this click starts the next.
+    raise refused
 
 
 def reopen_for_registration(verification):
@@ -168,6 +175,13 @@ def expire_if_stale(verification):
     return verification
 
 
+def end_if_running(verification_id):
+    """End the verification if it is still running: its job is gone."""
+    verification = db.session.get(Verification, verification_id)
+    if verification is not None and verification.running:
+        conclude(verification)
+
+
 def stale():
     """Running verifications past their deadline: their job vanished."""
     return db.session.scalars(
@@ -175,6 +189,14 @@ def stale():
             Verification.running.is_(True), Verification.deadline_at < utcnow()
         )
     ).all()
+
+
+def could_not_start(verification):
+    """End a verification whose job could not be queued: our fault, said as ours."""
+    for row in verification.steps:
+        if row.state.unfinished:
+            row.state, row.code = StepState.ERROR, Code.QUEUE_UNAVAILABLE
+    conclude(verification)
 
 
 def conclude(verification):
@@ -225,6 +247,16 @@ def with_azure(verification, work):
     account, session = verification.account, None
     try:
         secret = account.client_secret()
+    except SecretUnreadable:
+        current_app.logger.error(
+            "Verification %s: the stored secret is unreadable", verification.id
+        )
+        recorder = StepRecorder(verification, None)
+        recorder.record(
+            checks.Outcome(Step.CLIENT_SECRET, StepState.FAILED, Code.SECRET_UNREADABLE)
+        )
+        return recorder.skip_from(Step.TENANT_ID, blocked_by=Step.CLIENT_SECRET)
+    try:
         session = AzureSession(
             cloud_from(current_app.config),
             current_app.config["VERIFY_LIMITS"],

@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
 from fake_azure import scenarios as azure
+from portal.crypto import KeyRing
 from portal.extensions import db
 from portal.models import AuditEntry, Verification, utcnow
 
-from .conftest import add_account, work_off
+from .conftest import add_account, enter, work_off
 
 TOKEN = "coldsend-backend-token-0123456789abcdef0123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -200,3 +201,55 @@ def test_a_reason_with_control_characters_is_refused(app, api, customer):
     response = api.get(credentials_url(account_id), headers={**AUTH, "X-Access-Reason": "a\x01b"})
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("reason", ["créer le domaine", "€ refund check", "ドメイン作成"])
+def test_a_reason_in_utf8_is_stored_as_written(app, api, customer, reason):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+
+    # A client sends the UTF-8 bytes; the WSGI server hands them over decoded as Latin-1.
+    sent = reason.encode().decode("latin-1")
+    response = api.get(credentials_url(account_id), headers={**AUTH, "X-Access-Reason": sent})
+
+    assert response.status_code == 200
+    with app.app_context():
+        (entry,) = db.session.scalars(db.select(AuditEntry)).all()
+        assert entry.reason == reason
+
+
+def test_a_workspace_id_as_long_as_a_link_allows_is_audited(app, api):
+    workspace = "ws-" + "x" * 252
+    customer = enter(app.test_client(), workspace=workspace)
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+
+    response = api.get(credentials_url(account_id, workspace), headers={**AUTH, **REASON})
+
+    assert response.status_code == 200
+    with app.app_context():
+        (entry,) = db.session.scalars(db.select(AuditEntry)).all()
+        assert entry.workspace_id == workspace
+
+
+def test_a_secret_whose_key_was_removed_is_named_as_ours_everywhere(app, api, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    app.extensions["key_ring"] = KeyRing([b"n" * 32])  # the old key is gone
+
+    listed = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
+    read = api.get(credentials_url(account_id), headers={**AUTH, **REASON})
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert listed["account"]["status"] == "secret_unreadable"
+    assert (read.status_code, read.json["error"]["code"]) == (409, "secret_unreadable")
+    assert "Enter the secret again" in page
+
+    api.post(f"/api/v1/workspaces/acme/accounts/{account_id}/verifications", headers=AUTH)
+    work_off(app)
+    last = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
+    assert (last["last_verification"]["failed_step"], last["last_verification"]["code"]) == (
+        "client-secret",
+        "SecretUnreadable",
+    )
+    assert "We can no longer read the client secret" in customer.get(f"/accounts/{account_id}").text

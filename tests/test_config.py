@@ -11,9 +11,9 @@ import pytest
 from portal.config import ConfigError, load
 from portal.verification.dry_run import Provisioning
 
-from .conftest import TEST_ENVIRONMENT
+from .conftest import TEST_ENVIRONMENT, make_app
 
-PRODUCTION = {**TEST_ENVIRONMENT, "PORTAL_ENV": "production"}
+PRODUCTION = {**TEST_ENVIRONMENT, "PORTAL_ENV": "production", "PORTAL_HOSTS": "portal.example"}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ def test_database_url_defaults_to_sqlite_in_the_instance_folder(tmp_path, value,
             {},
             "'self' http://localhost:* http://127.0.0.1:* https://localhost:* https://127.0.0.1:*",
         ),
-        ({"PORTAL_ENV": "production"}, "'none'"),
+        ({"PORTAL_ENV": "production", "PORTAL_HOSTS": "portal.example"}, "'none'"),
         (
             {
                 "PORTAL_FRAME_ANCESTORS": "https://app.coldsend.example https://*.coldsend.example:8443"
@@ -161,3 +161,20 @@ def test_what_coldsend_creates_defaults_to_a_region_of_the_configured_cloud(
     settings = load({**TEST_ENVIRONMENT, "AZURE_CLOUD": cloud}, tmp_path)
 
     assert settings["PROVISIONING"] == Provisioning("coldsend-email", region, "United States")
+
+
+def test_production_needs_the_names_it_answers_to(tmp_path):
+    with pytest.raises(ConfigError, match="PORTAL_HOSTS is not set"):
+        load({**PRODUCTION, "PORTAL_HOSTS": ""}, tmp_path)
+
+
+def test_a_request_for_another_host_is_refused_and_never_redirected_there(app, database_url):
+    production = make_app(database_url, PORTAL_ENV="production", PORTAL_HOSTS="portal.example")
+    client = production.test_client()
+
+    evil = client.get("//accounts", headers={"Host": "evil.example"})
+    ours = client.get("/embed", base_url="https://portal.example")
+
+    assert evil.status_code == 400
+    assert "evil.example" not in evil.headers.get("Location", "")
+    assert ours.headers["Strict-Transport-Security"].startswith("max-age=63072000")

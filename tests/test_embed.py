@@ -165,3 +165,24 @@ def test_control_characters_in_a_link_are_malformed_not_a_database_error(app, cl
 
     assert response.status_code == 401
     assert "malformed" in response.text
+
+
+@pytest.mark.parametrize("origin", [1, True, ["https://app.example"], {"a": 1}])
+def test_an_origin_that_is_not_text_is_malformed_and_spends_nothing(app, client, origin):
+    made = link_token(app, workspace="initech", origin=origin)
+
+    response = client.get("/embed", query_string={"token": made})
+
+    assert response.status_code == 401
+    assert "malformed" in response.text
+    with app.app_context():
+        assert db.session.scalars(db.select(SpentLinkToken)).all() == []
+        assert db.session.scalars(db.select(Workspace).filter_by(external_id="initech")).all() == []
+
+
+def test_dev_link_can_name_the_host_origin(app, runner):
+    result = runner.invoke(args=["dev-link", "--origin", "http://localhost:5001"])
+
+    token = result.output.strip().split("token=")[1]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["origin"] == "http://localhost:5001"

@@ -145,7 +145,9 @@ def test_a_site_not_allowed_to_frame_the_portal_gets_nothing(app, https_port, st
 
 
 def test_the_dev_host_page_does_not_exist_in_production(app, database_url, redis_url):
-    production = make_app(database_url, redis_url, PORTAL_ENV="production")
+    production = make_app(
+        database_url, redis_url, PORTAL_ENV="production", PORTAL_HOSTS="localhost"
+    )
 
     assert production.test_client().get("/dev/host").status_code == 404
 
@@ -210,3 +212,25 @@ def test_back_and_forward_keep_the_session_in_a_cookieless_iframe(app, https_por
     expect(portal.get_by_role("heading", name="Connect an Azure subscription")).to_be_visible()
     page.frames[1].evaluate("history.forward()")
     expect(portal.get_by_role("heading", name="Back and forth")).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("sources", "origin"),
+    [
+        ("https://app.coldsend.io", "https://app.coldsend.io"),
+        ("'self' https://app.coldsend.io", "https://app.coldsend.io"),
+        ("https://app.coldsend.io https://eu.coldsend.io", None),
+        ("https://*.coldsend.io", None),
+        ("'none'", None),
+    ],
+)
+def test_a_link_without_origin_talks_to_the_only_host_configured(sources, origin):
+    assert embedding({}, sources).get("origin") == origin
+
+
+def test_the_dev_host_page_answers_only_this_machine(app):
+    client = app.test_client()
+
+    assert client.get("/dev/host").status_code == 200
+    away = client.get("/dev/host", environ_overrides={"REMOTE_ADDR": "192.0.2.10"})
+    assert away.status_code == 404

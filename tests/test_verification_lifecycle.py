@@ -125,6 +125,9 @@ def test_with_redis_down_saving_still_works_and_the_check_says_it_did_not_run(ap
 
     page = customer.get(f"/accounts/{account_id}").text
     assert verification_state(page) == "error"
+    assert set(code for _, code in markers(page).values()) == {"QueueUnavailable"}
+    assert "our job queue is unavailable" in page
+    assert "Azure did not answer" not in page
     assert "Try again" in page
 
 

@@ -1,11 +1,20 @@
 """The RQ worker that the run command starts: it boots, registers with Redis and stops cleanly."""
 
+import os
 import signal
+import time
 
 from redis import Redis
 from rq import Worker
 
+from fake_azure import scenarios as azure
+from portal.extensions import db
+from portal.models import AzureAccount
 from portal.queue import QUEUE_NAME
+
+from .conftest import add_account
+from .servers import wait_for
+from .test_verification import GOOD, markers, verification_state
 
 
 def test_worker_listens_on_the_verification_queue_and_stops_on_sigterm(worker, redis_url):
@@ -17,3 +26,40 @@ def test_worker_listens_on_the_verification_queue_and_stops_on_sigterm(worker, r
 
     assert worker.wait(timeout=20) == 0
     assert Worker.all(connection=connection) == []
+
+
+def children(pid):
+    """The process ids whose parent is `pid`."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    # The command name may hold spaces: the parent id follows the last ')'.
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.add(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def test_a_killed_job_ends_its_verification_as_interrupted_within_seconds(
+    app, customer, worker, redis_url
+):
+    idle = children(worker.pid)
+    account_id = add_account(customer, **{**GOOD, "subscription_id": azure.SUB_SLOW})
+    wait_for(lambda: children(worker.pid) - idle, "the work horse", timeout=20)
+    (horse,) = children(worker.pid) - idle
+
+    os.kill(horse, signal.SIGKILL)
+    killed_at = time.monotonic()
+
+    def ended():
+        with app.app_context():
+            return not db.session.get(AzureAccount, account_id).last_verification.running
+
+    wait_for(ended, "the verification's end", timeout=10)
+    assert time.monotonic() - killed_at < 10
+    page = customer.get(f"/accounts/{account_id}").text
+    assert verification_state(page) == "error"
+    assert "Interrupted" in {code for _, code in markers(page).values()}

@@ -511,6 +511,26 @@ CATALOGUE = {
         "Nothing is wrong with your values as far as we know: the connection to Azure failed. "
         "Try again in a minute.",
     ),
+    Code.QUEUE_UNAVAILABLE: Guidance(
+        None,
+        "We could not start the check: our job queue is unavailable.",
+        "This is our fault, not yours, and nothing was sent to Azure. Try again in a minute.",
+    ),
+    Code.SECRET_UNREADABLE: Guidance(
+        Step.CLIENT_SECRET,
+        "We can no longer read the client secret you gave us.",
+        "This is on our side: the key that encrypted it has been replaced, so it cannot be "
+        "used again. Nothing is wrong with your app, but we need the secret once more.",
+        (
+            "If you kept the secret's Value, paste it into Client Secret here (use Change "
+            "details) and verify again.",
+            "Otherwise open your app's Certificates & secrets page, choose New client secret, "
+            "copy its Value at once, and paste it here.",
+        ),
+        APP_SECRETS,
+        "Open the app's secrets",
+        field="client_secret",
+    ),
     Code.INTERRUPTED: Guidance(
         None,
         "This check was interrupted before it finished.",

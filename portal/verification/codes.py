@@ -86,6 +86,10 @@ class Code(StrEnum):
     ENTRA_THROTTLED = "AADSTS90055"
     # Ours: the run ended before this step was answered.
     INTERRUPTED = "Interrupted"
+    # Ours: the check could not start, our job queue (Redis) being unavailable.
+    QUEUE_UNAVAILABLE = "QueueUnavailable"
+    # Ours: the stored secret no longer decrypts (its encryption key was removed).
+    SECRET_UNREADABLE = "SecretUnreadable"
 
     @property
     def may_be_propagating(self):
@@ -135,6 +139,7 @@ AZURE_SIDE = frozenset(
         Code.ENTRA_BUDGET_EXCEEDED,
         Code.ENTRA_THROTTLED,
         Code.INTERRUPTED,
+        Code.QUEUE_UNAVAILABLE,
     }
 )
 

@@ -92,9 +92,16 @@ def verify(workspace_id, account_id):
 def credentials(workspace_id, account_id):
     """The decrypted credentials of a verified account, for provisioning; every read audited."""
     found = account_or_404(workspace_id, account_id)
-    reason = request.headers.get(REASON_HEADER, "").strip()
+    reason = utf8_header(request.headers.get(REASON_HEADER, "")).strip()
     if not 0 < len(reason) <= 200 or not reason.isprintable():
         raise ApiError(400, "reason_required", f"Say why in {REASON_HEADER} (200 characters).")
+    unreadable = ApiError(
+        409,
+        "secret_unreadable",
+        "The stored secret cannot be decrypted: the customer must enter it again.",
+    )
+    if found.status == "secret_unreadable":
+        raise unreadable
     if found.status != "verified":
         raise ApiError(
             409, "account_not_verified", "Credentials are released only for a verified account."
@@ -102,7 +109,7 @@ def credentials(workspace_id, account_id):
     try:
         secret = found.client_secret()
     except SecretUnreadable:
-        raise ApiError(500, "secret_unreadable", "The stored secret cannot be decrypted.") from None
+        raise unreadable from None
     db.session.add(
         AuditEntry(
             token_name=g.api_token_name,
@@ -122,6 +129,15 @@ def credentials(workspace_id, account_id):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def utf8_header(value):
+    """Read a header sent as UTF-8, as clients send non-ASCII text; WSGI hands it over decoded
+    as Latin-1 (PEP 3333). A value that is not UTF-8 is kept as it came."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def account_or_404(workspace_id, account_id):

@@ -1,12 +1,22 @@
 """Development only: a page that plays the ColdSend app around the portal."""
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 
 from .. import signed_links
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 # The other name of this machine: framing the portal from it makes a real cross-site iframe.
 OTHER_NAME = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}
+
+
+# The page mints a working link for any workspace: only someone at this machine may ask.
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+@bp.before_request
+def only_from_this_machine():
+    if request.remote_addr not in LOOPBACK:
+        abort(404)
 
 
 @bp.get("/host")
