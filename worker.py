@@ -11,7 +11,7 @@ from rq import Worker
 
 from portal import jobs  # preloads the Azure SDK for every forked job
 from portal.extensions import db
-from portal.queue import QUEUE_NAME
+from portal.queue import QUEUES
 from wsgi import app
 
 
@@ -29,9 +29,7 @@ def main():
     with app.app_context():
         connection = Redis.from_url(app.config["REDIS_URL"])
         # The scheduler runs the delayed re-checks of a role that is still propagating.
-        worker = Worker(
-            [QUEUE_NAME], connection=connection, work_horse_killed_handler=work_horse_killed
-        )
+        worker = Worker(QUEUES, connection=connection, work_horse_killed_handler=work_horse_killed)
         worker.work(with_scheduler=True)
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Flask, abort
 
-from . import cli, config, database, errors, headers, templating
+from . import cli, config, database, errors, headers, limits, templating
 from .config import Limits
 from .crypto import KeyRing
 from .extensions import csrf, db, migrate
@@ -37,6 +37,15 @@ def create_app(test_config=None):
         VERIFY_DEADLINE=300,
         PROVIDER_POLL_INTERVAL=5,
         PROVIDER_POLL_TIMEOUT=180,
+        # Verifications one workspace may have running at once: its burst waits, not others'.
+        VERIFICATIONS_IN_FLIGHT=5,
+        # How often one workspace, address or API token may act (Flask-Limiter's notation).
+        RATELIMIT_VERIFY_PER_WORKSPACE="10 per minute; 60 per hour",
+        RATELIMIT_VERIFY_PER_ADDRESS="20 per minute; 120 per hour",
+        RATELIMIT_ENTRY="30 per minute",
+        RATELIMIT_SESSION_GUESSES="30 per minute",
+        RATELIMIT_API_PER_TOKEN="600 per minute",  # noqa: S106 (a limit, not a token)
+        RATELIMIT_API_PER_ADDRESS="1200 per minute",
         # How long a write waits for another writer's lock before the page says "busy".
         DATABASE_BUSY_TIMEOUT=5.0,
         # An asynchronous dry run is waited for this long, then shown as Azure's delay.
@@ -57,6 +66,7 @@ def create_app(test_config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
+    limits.init_app(app)
     with app.app_context():
         database.configure(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
 

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits import parse_many
+
 from .verification.clouds import CLOUDS
 from .verification.dry_run import DATA_LOCATIONS, Provisioning
 
@@ -91,6 +93,7 @@ def load(environ, instance_path):
         **webhook(environ),
         "PROVISIONING": provisioning(environ),
         "TRUSTED_HOSTS": trusted_hosts(environ.get("PORTAL_HOSTS", ""), production),
+        **rate_limits(environ),
     }
 
 
@@ -223,6 +226,34 @@ def trusted_hosts(value, production):
         if not HOST_NAME.match(host):
             raise ConfigError(f"PORTAL_HOSTS: {host!r} is not a host name like portal.example.com")
     return hosts or ["127.0.0.1", "localhost"]
+
+
+RATE_LIMITS = (
+    "VERIFY_PER_WORKSPACE",
+    "VERIFY_PER_ADDRESS",
+    "ENTRY",
+    "SESSION_GUESSES",
+    "API_PER_TOKEN",
+    "API_PER_ADDRESS",
+)
+
+
+def rate_limits(environ):
+    """Read PORTAL_LIMIT_<NAME> overrides of the rate limits, such as "10 per minute; 60 per
+    hour"; the defaults live beside the app's other limits."""
+    found = {}
+    for name in RATE_LIMITS:
+        value = environ.get(f"PORTAL_LIMIT_{name}", "").strip()
+        if not value:
+            continue
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"PORTAL_LIMIT_{name} must read like '10 per minute; 60 per hour'"
+            ) from None
+        found[f"RATELIMIT_{name}"] = value
+    return found
 
 
 def provisioning(environ):

@@ -1,6 +1,10 @@
 """Error pages: every failure a customer can meet gets a page that says what to do next."""
 
+import math
+import time
+
 from flask import current_app, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import (
@@ -11,6 +15,7 @@ from werkzeug.exceptions import (
 )
 
 from .extensions import db
+from .limits import limiter
 
 MESSAGES = {
     400: ("Something in that request was off", "Go back, reload the page and try again."),
@@ -35,6 +40,7 @@ MESSAGES = {
 
 def register(app):
     app.register_error_handler(CSRFError, page_expired)
+    app.register_error_handler(RateLimitExceeded, too_many)
     app.register_error_handler(SecurityError, unknown_host)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(OperationalError, database_busy)
@@ -47,6 +53,22 @@ def page_expired(error):
         title="This page has expired",
         advice="For your security, forms expire. Reload the page and send it again.",
     ), 400
+
+
+def too_many(error):
+    """A rate limit was reached: say when to try again, in the page or the API's JSON."""
+    current = limiter.current_limit
+    wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    headers = {"Retry-After": str(wait)}
+    if request.path.startswith("/api/"):
+        message = f"Too many requests; try again in {wait} s."
+        return jsonify(error={"code": "too_many_requests", "message": message}), 429, headers
+    minutes = max(1, round(wait / 60))
+    advice = "To keep connected accounts safe, this can be done only so often. Try again in " + (
+        f"{minutes} minutes." if minutes > 1 else "a minute."
+    )
+    page = render_template("errors/error.html", title="Too many tries for now", advice=advice)
+    return page, 429, headers
 
 
 def unknown_host(error):

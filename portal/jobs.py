@@ -11,7 +11,15 @@ from . import queue, verifying, webhooks
 
 
 def start(account):
-    """Verify `account` now; a verification already running is returned, not started again."""
+    """Verify `account` now; a verification already running is returned, not started again.
+
+    None when the workspace already has VERIFICATIONS_IN_FLIGHT running: one customer's burst
+    must not hold the queue for everyone else."""
+    running = account.verifications.filter_by(running=True).first()
+    if running is not None:
+        return running
+    if verifying.in_flight(account.workspace) >= current_app.config["VERIFICATIONS_IN_FLIGHT"]:
+        return None
     verification, new = verifying.open_for(account)
     if new:
         dispatch(verify, verification)

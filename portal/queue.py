@@ -5,20 +5,24 @@ from datetime import timedelta
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError  # noqa: F401 (what callers catch when Redis is down)
-from rq import Queue, Retry
+from rq import Callback, Queue, Retry
 
 QUEUE_NAME = "verifications"
+# Webhooks wait in their own queue, after verifications: a receiver that is slow or down
+# never delays a customer's check.
+WEBHOOK_QUEUE_NAME = "webhooks"
+QUEUES = (QUEUE_NAME, WEBHOOK_QUEUE_NAME)
 
 
-def queue():
-    """Return the verification queue, connecting to Redis once per app."""
+def queue(name=QUEUE_NAME):
+    """Return a queue (the verifications' by default), connecting to Redis once per app."""
     connection = current_app.extensions.get("redis")
     if connection is None:
         connection = Redis.from_url(
             current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
         )
         current_app.extensions["redis"] = connection
-    return Queue(QUEUE_NAME, connection=connection)
+    return Queue(name, connection=connection)
 
 
 def enqueue(job, verification_id, delay=0, on_failure=None):
@@ -28,7 +32,7 @@ def enqueue(job, verification_id, delay=0, on_failure=None):
         "job_timeout": current_app.config["VERIFY_DEADLINE"],
         "result_ttl": 0,
         "failure_ttl": 24 * 3600,
-        "on_failure": on_failure,
+        "on_failure": Callback(on_failure) if on_failure else None,
     }
     if delay:
         return queue().enqueue_in(timedelta(seconds=delay), job, verification_id, **options)
@@ -38,7 +42,7 @@ def enqueue(job, verification_id, delay=0, on_failure=None):
 def enqueue_retried(job, record_id):
     """Queue `job(record_id)`, retried by RQ after each pause in WEBHOOK_RETRY_INTERVALS."""
     intervals = list(current_app.config["WEBHOOK_RETRY_INTERVALS"])
-    return queue().enqueue(
+    return queue(WEBHOOK_QUEUE_NAME).enqueue(
         job,
         record_id,
         retry=Retry(max=len(intervals), interval=intervals) if intervals else None,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from . import webhooks
 from .crypto import SecretUnreadable
 from .extensions import db
-from .models import StepResult, Verification, utcnow
+from .models import AzureAccount, StepResult, Verification, utcnow
 from .verification import checks, dry_run, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
@@ -180,6 +180,15 @@ def end_if_running(verification_id):
     verification = db.session.get(Verification, verification_id)
     if verification is not None and verification.running:
         conclude(verification)
+
+
+def in_flight(workspace):
+    """How many verifications of the workspace's accounts are running."""
+    return db.session.scalar(
+        db.select(db.func.count(Verification.id))
+        .join(Verification.account)
+        .where(AzureAccount.workspace_id == workspace.id, Verification.running.is_(True))
+    )
 
 
 def stale():

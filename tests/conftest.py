@@ -19,7 +19,7 @@ from fake_azure.serve import running as fake_azure_running
 from portal import config, create_app, signed_links
 from portal.config import Limits
 from portal.extensions import db
-from portal.queue import QUEUE_NAME
+from portal.queue import QUEUES
 
 from .servers import postgresql_server, redis_server, wait_for
 
@@ -104,6 +104,8 @@ def app(database_url, redis_url, fake_azure):
     )
     # No re-checks unless a test asks for them: a missing role then fails at once.
     app.config.update(VERIFY_LIMITS=TEST_LIMITS, PROVIDER_POLL_INTERVAL=0.05, RECHECK_DELAYS=())
+    # Rate limits out of the way, unless a test of them sets its own (counters are in Redis).
+    app.config.update({f"RATELIMIT_{name}": "10000 per minute" for name in config.RATE_LIMITS})
     fake_azure.reset()
     Redis.from_url(redis_url).flushdb()
     yield app
@@ -129,7 +131,7 @@ def work_off(app):
     """Run every queued job to the end in this process, as the worker would."""
     connection = Redis.from_url(app.config["REDIS_URL"])
     with app.app_context():
-        SimpleWorker([QUEUE_NAME], connection=connection).work(burst=True)
+        SimpleWorker(QUEUES, connection=connection).work(burst=True)
 
 
 def link_token(app, workspace="acme", name="Acme Ltd", **kwargs):

@@ -10,17 +10,20 @@ from rq import Worker
 from fake_azure import scenarios as azure
 from portal.extensions import db
 from portal.models import AzureAccount
-from portal.queue import QUEUE_NAME
+from portal.queue import QUEUES
 
 from .conftest import add_account
 from .servers import wait_for
 from .test_verification import GOOD, markers, verification_state
 
 
-def test_worker_listens_on_the_verification_queue_and_stops_on_sigterm(worker, redis_url):
+def test_worker_listens_on_the_verification_then_webhook_queues_and_stops_on_sigterm(
+    worker, redis_url
+):
     connection = Redis.from_url(redis_url)
     (registered,) = Worker.all(connection=connection)
-    assert [queue.name for queue in registered.queues] == [QUEUE_NAME]
+    # Verifications first: a webhook waits behind a customer's check, never the other way.
+    assert [queue.name for queue in registered.queues] == list(QUEUES)
 
     worker.send_signal(signal.SIGTERM)
 

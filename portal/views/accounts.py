@@ -7,6 +7,7 @@ from .. import jobs, verifying
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
 from ..framing import queue_event
+from ..limits import starts_verification
 from ..models import AzureAccount
 from .embed import workspace_required
 
@@ -31,6 +32,7 @@ def index():
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @workspace_required
+@starts_verification
 def new():
     """Show the guide beside the credentials form; save the account when the form is valid."""
     form = AccountForm(workspace=g.workspace)
@@ -42,7 +44,7 @@ def new():
         status = saved(form)
         if status is None:
             flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
-            jobs.start(account)
+            verify(account)
             return redirect(url_for("accounts.show", account_id=account.id), 303)
     status = status or (422 if form.errors else 200)
     return render_template("accounts/new.html", form=form), status, retry_after(status)
@@ -59,6 +61,7 @@ def show(account_id):
 
 @bp.route("/accounts/<account_id>/edit", methods=["GET", "POST"])
 @workspace_required
+@starts_verification
 def edit(account_id):
     """Rename an account, correct its IDs, or replace its secret without retyping the rest."""
     account = account_or_404(account_id)
@@ -70,12 +73,26 @@ def edit(account_id):
         if status is None:
             flash(f"Saved your changes to “{account.name}”.")
             if account.needs_verification:
-                jobs.start(account)
+                verify(account)
             return redirect(url_for("accounts.show", account_id=account.id), 303)
         account = account_or_404(account_id)
     status = status or (422 if form.errors else 200)
     page = render_template("accounts/edit.html", form=form, account=account)
     return page, status, retry_after(status)
+
+
+def verify(account):
+    """Start verifying `account`, or say why it waits; return the verification or None."""
+    verification = jobs.start(account)
+    if verification is None:
+        flash(IN_FLIGHT.format(count=current_app.config["VERIFICATIONS_IN_FLIGHT"]))
+    return verification
+
+
+IN_FLIGHT = (
+    "ColdSend is already checking {count} of your accounts. Verify this one when one of them "
+    "has finished."
+)
 
 
 def saved(form):

@@ -14,10 +14,14 @@ from flask import Blueprint, current_app, g, jsonify, request
 from .. import jobs, verifying
 from ..crypto import SecretUnreadable
 from ..extensions import csrf, db
+from ..limits import api_token_key, limiter, setting, starts_verification
 from ..models import AuditEntry, AzureAccount, Workspace
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies: nothing a forged cross-site request can carry
+# Counted before the token is checked, so guesses count too.
+limiter.limit(setting("RATELIMIT_API_PER_ADDRESS"))(bp)
+limiter.limit(setting("RATELIMIT_API_PER_TOKEN"), key_func=api_token_key)(bp)
 REASON_HEADER = "X-Access-Reason"
 OPENAPI = json.loads((Path(__file__).parent.parent / "openapi.json").read_text())
 
@@ -82,9 +86,17 @@ def account(workspace_id, account_id):
 
 
 @bp.post("/workspaces/<workspace_id>/accounts/<account_id>/verifications")
+@starts_verification
 def verify(workspace_id, account_id):
     """Verify the account again; a verification already running is returned instead."""
     verification = jobs.start(account_or_404(workspace_id, account_id))
+    if verification is None:
+        raise ApiError(
+            429,
+            "too_many_in_flight",
+            f"{current_app.config['VERIFICATIONS_IN_FLIGHT']} verifications of this workspace "
+            "are running; start this one when one has finished.",
+        )
     return jsonify(verification=verification_json(verification)), 202
 
 

@@ -3,18 +3,22 @@
 import functools
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, g, render_template, request, session
+from flask import Blueprint, current_app, g, render_template, request, session
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Unauthorized
 
 from .. import signed_links
+from ..errors import http_error
 from ..extensions import db
 from ..framing import embedding
+from ..limits import counts_failed_sessions, limiter, setting
 from ..models import SpentLinkToken, Workspace, utcnow
 
 bp = Blueprint("embed", __name__)
 
 
 @bp.get("/embed")
+@limiter.limit(setting("RATELIMIT_ENTRY"))
 def enter():
     """Open a session for the workspace a signed link names, then drop the token from the URL."""
     try:
@@ -71,7 +75,8 @@ def workspace_required(view):
         workspace_id = session.get("workspace_id")
         g.workspace = workspace_id and db.session.get(Workspace, workspace_id)
         if not g.workspace:
-            abort(401)
+            # Returned, not raised: the rate limit counts the 401 answers it sees.
+            return http_error(Unauthorized())
         return view(**kwargs)
 
-    return wrapped
+    return counts_failed_sessions(wrapped)

@@ -5,8 +5,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from .. import jobs, verifying
 from ..extensions import db
 from ..forms import ConfirmForm
+from ..limits import starts_verification
 from ..models import Verification
-from .accounts import account_or_404
+from .accounts import account_or_404, verify
 from .embed import workspace_required
 
 bp = Blueprint("verifications", __name__, url_prefix="/accounts/<account_id>/verifications")
@@ -37,12 +38,16 @@ def panel_response(account, verification):
 
 @bp.post("")
 @workspace_required
+@starts_verification
 def start(account_id):
     """Verify the account now; a click while one runs joins the running one."""
     account = account_or_404(account_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("accounts.show", account_id=account.id), 303)
-    return answer(account, jobs.start(account))
+    verification = verify(account)
+    if verification is None:  # the workspace's other checks must finish first, as flashed
+        return redirect(url_for("accounts.show", account_id=account.id), 303)
+    return answer(account, verification)
 
 
 @bp.get("/<verification_id>")
@@ -65,6 +70,7 @@ def stop(account_id, verification_id):
 
 @bp.post("/<verification_id>/provider-registration")
 @workspace_required
+@starts_verification
 def register_provider(account_id, verification_id):
     """Register Microsoft.Communication with the customer's own app, and watch it finish."""
     return confirmed(account_id, verification_id, jobs.register_provider_for)

@@ -1,0 +1,69 @@
+"""Rate limits: how often one address, workspace or API token may try, counted in Redis.
+
+Each verification asks Azure about a set of credentials, so without limits the portal would
+test stolen ones at scale: starting one (saving the form, Verify, Register it for me, the API)
+is limited per workspace and per client address. Entry links and failed session lookups are
+limited per address, the API per token and per address. Counters live in the queue's Redis;
+if Redis is down, requests go through (the queue is down then too, and the page says so).
+"""
+
+import hashlib
+
+from flask import current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# Its own headers are off: it would put a Retry-After on every answer, a 503's included. Our
+# 429 handler sets Retry-After from the limit that was reached.
+limiter = Limiter(key_func=get_remote_address, swallow_errors=True, strategy="moving-window")
+
+
+def init_app(app):
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "portal-limits")
+    limiter.init_app(app)
+
+
+def storage_uri(redis_url):
+    """The `limits` library's name for the queue's Redis: it spells sockets redis+unix://."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def setting(name):
+    return lambda: current_app.config[name]
+
+
+def workspace_key():
+    """The ColdSend workspace a verification is for, in the pages and in the API alike."""
+    workspace = g.get("workspace")
+    return workspace.external_id if workspace else request.view_args["workspace_id"]
+
+
+def api_token_key():
+    """The API token presented, hashed: a counter per token, guessed or real."""
+    return hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()[:32]
+
+
+def starts_verification(view):
+    """Limit how often `view` may start a verification, per workspace and per address."""
+    per_address = limiter.shared_limit(
+        setting("RATELIMIT_VERIFY_PER_ADDRESS"), scope="verify-address", methods=["POST"]
+    )
+    per_workspace = limiter.shared_limit(
+        setting("RATELIMIT_VERIFY_PER_WORKSPACE"),
+        scope="verify-workspace",
+        key_func=workspace_key,
+        methods=["POST"],
+    )
+    return per_workspace(per_address(view))
+
+
+def counts_failed_sessions(view):
+    """Count, per address, requests that name no open session: guesses of a session token."""
+    return limiter.shared_limit(
+        setting("RATELIMIT_SESSION_GUESSES"),
+        scope="session-guesses",
+        deduct_when=lambda response: response.status_code == 401,
+    )(view)

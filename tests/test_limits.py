@@ -1,0 +1,92 @@
+"""Rate limits: a burst from one workspace, address or token is refused, with when to return."""
+
+import pytest
+
+from .conftest import VALID_ACCOUNT, add_account, enter, link_token, submit
+from .test_api import AUTH, api  # noqa: F401 (the API client fixture)
+
+
+def limit(app, name, value):
+    app.config[f"RATELIMIT_{name}"] = value
+
+
+def test_starting_verifications_is_limited_per_workspace_and_says_when_to_return(app, customer):
+    limit(app, "VERIFY_PER_WORKSPACE", "2 per minute")
+    add_account(customer, name="One")
+    add_account(customer, name="Two")
+
+    refused = submit(customer, "/accounts/new", {**VALID_ACCOUNT, "name": "Three"})
+
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 61  # the window, rounded up
+    assert "Too many tries for now" in refused.text
+    assert "Try again in a minute." in refused.text
+    # Another workspace is not held back by this one's burst.
+    add_account(enter(app.test_client(), workspace="globex"), name="Elsewhere")
+
+
+def test_starting_verifications_is_limited_per_address_across_workspaces(app):
+    limit(app, "VERIFY_PER_ADDRESS", "3 per minute")
+    first, second = enter(app.test_client()), enter(app.test_client(), workspace="globex")
+    add_account(first, name="One")
+    add_account(first, name="Two")
+    add_account(second, name="Three")
+
+    assert submit(second, "/accounts/new", {**VALID_ACCOUNT, "name": "Four"}).status_code == 429
+
+
+def test_entry_links_are_limited_per_address(app, client):
+    limit(app, "ENTRY", "2 per minute")
+
+    statuses = [client.get(f"/embed?token={link_token(app)}").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+def test_session_token_guesses_are_limited_per_address(app, client):
+    limit(app, "SESSION_GUESSES", "2 per minute")
+
+    statuses = [
+        client.get("/", headers={"X-Portal-Session": f"guess-{n}"}).status_code for n in range(3)
+    ]
+
+    assert statuses == [401, 401, 429]
+
+
+def test_the_api_is_limited_per_token_with_a_json_answer(app, api):  # noqa: F811
+    limit(app, "API_PER_TOKEN", "2 per minute")
+
+    answers = [api.get("/api/v1/workspaces/acme/accounts", headers=AUTH) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[2].json["error"]["code"] == "too_many_requests"
+    assert answers[2].headers["Retry-After"]
+
+
+@pytest.mark.parametrize("value", ["lots", "10 per fortnight"])
+def test_a_malformed_limit_setting_is_named(tmp_path, value):
+    from portal.config import ConfigError, load
+
+    from .conftest import TEST_ENVIRONMENT
+
+    with pytest.raises(ConfigError, match="PORTAL_LIMIT_ENTRY must read like"):
+        load({**TEST_ENVIRONMENT, "PORTAL_LIMIT_ENTRY": value}, tmp_path)
+
+
+def test_a_workspace_runs_only_so_many_verifications_at_once(app, customer, api):  # noqa: F811
+    app.config["VERIFICATIONS_IN_FLIGHT"] = 2
+    add_account(customer, name="One")
+    add_account(customer, name="Two")
+
+    third = submit(customer, "/accounts/new", {**VALID_ACCOUNT, "name": "Three"})
+    page = customer.get(third.headers["Location"]).text
+    account_id = third.headers["Location"].rsplit("/", 1)[1]
+    again = api.post(f"/api/v1/workspaces/acme/accounts/{account_id}/verifications", headers=AUTH)
+
+    assert "ColdSend is already checking 2 of your accounts" in page
+    assert 'data-verification-state="' not in page
+    assert (again.status_code, again.json["error"]["code"]) == (429, "too_many_in_flight")
+    # Another workspace's checks do not wait for this one's.
+    other = enter(app.test_client(), workspace="globex")
+    add_account(other, name="Elsewhere")
+    assert "already checking" not in other.get("/").text
