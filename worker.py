@@ -6,7 +6,12 @@ already loaded (benchmarks/worker_preload.py measured 16 ms of overhead per job 
 makes its own.
 """
 
+import logging
+import time
+
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Worker
 
 from portal import jobs  # preloads the Azure SDK for every forked job
@@ -26,11 +31,23 @@ def work_horse_killed(job, *_):
 
 
 def main():
+    """Work until stopped, riding out Redis outages: RQ waits for Redis between jobs, but
+    loses it at the end of a job with an error; a new worker then starts once Redis is back."""
+    pause = 1
     with app.app_context():
         connection = Redis.from_url(app.config["REDIS_URL"])
-        # The scheduler runs the delayed re-checks of a role that is still propagating.
-        worker = Worker(QUEUES, connection=connection, work_horse_killed_handler=work_horse_killed)
-        worker.work(with_scheduler=True)
+        while True:
+            try:
+                # The scheduler runs the delayed re-checks of a role that is still propagating.
+                worker = Worker(
+                    QUEUES, connection=connection, work_horse_killed_handler=work_horse_killed
+                )
+                worker.work(with_scheduler=True)
+                return
+            except (RedisConnectionError, RedisTimeoutError) as error:
+                logging.getLogger("worker").error("Redis lost (%s); again in %d s", error, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 30)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 import threading
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import pytest
 from flask_migrate import upgrade
@@ -213,6 +213,13 @@ def worker_idle(connection):
 @pytest.fixture
 def worker(app, database_url, redis_url, fake_azure):
     """Run worker.py as the run command does, against this test's database, Redis and Azure."""
+    with running_worker(database_url, redis_url, fake_azure) as process:
+        yield process
+
+
+@contextmanager
+def running_worker(database_url, redis_url, fake_azure):
+    """Run worker.py against this database, Redis and fake Azure until the block ends."""
     environment = {
         **os.environ,
         **TEST_ENVIRONMENT,
@@ -231,9 +238,11 @@ def worker(app, database_url, redis_url, fake_azure):
     )
     connection = Redis.from_url(redis_url)
     wait_for(lambda: worker_idle(connection), "the worker")
-    yield process
-    process.terminate()
-    process.wait(timeout=20)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.fixture

@@ -24,36 +24,52 @@ def wait_for(condition, what, timeout=15.0):
         time.sleep(0.02)
 
 
+class RedisServer:
+    """redis-server on a Unix socket only, in a throwaway folder; it can stop and start again
+    at the same address, as a Redis that restarts does."""
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="portal-redis-")
+        self.socket_path = os.path.join(self.directory, "redis.sock")
+        self.url = f"unix://{self.socket_path}"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                "0",
+                "--unixsocket",
+                self.socket_path,
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.directory,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(lambda: os.path.exists(self.socket_path), "redis-server")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @contextmanager
 def redis_server():
     """Run redis-server on a Unix socket only, and yield its URL."""
-    directory = tempfile.mkdtemp(prefix="portal-redis-")
-    socket_path = os.path.join(directory, "redis.sock")
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            "0",
-            "--unixsocket",
-            socket_path,
-            "--unixsocketperm",
-            "700",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            directory,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    server = RedisServer()
     try:
-        wait_for(lambda: os.path.exists(socket_path), "redis-server")
-        yield f"unix://{socket_path}"
+        server.start()
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(directory, ignore_errors=True)
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
 
 
 @contextmanager

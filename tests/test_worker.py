@@ -1,6 +1,7 @@
 """The RQ worker that the run command starts: it boots, registers with Redis and stops cleanly."""
 
 import os
+import shutil
 import signal
 import time
 
@@ -12,8 +13,8 @@ from portal.extensions import db
 from portal.models import AzureAccount
 from portal.queue import QUEUES
 
-from .conftest import add_account
-from .servers import wait_for
+from .conftest import add_account, running_worker
+from .servers import RedisServer, wait_for
 from .test_verification import GOOD, markers, verification_state
 
 
@@ -66,3 +67,32 @@ def test_a_killed_job_ends_its_verification_as_interrupted_within_seconds(
     page = customer.get(f"/accounts/{account_id}").text
     assert verification_state(page) == "error"
     assert "Interrupted" in {code for _, code in markers(page).values()}
+
+
+def test_the_worker_rides_out_redis_lost_mid_job_and_verifies_once_it_is_back(
+    app, customer, database_url, fake_azure
+):
+    server = RedisServer()
+    server.start()
+    app.config["REDIS_URL"] = server.url
+    app.extensions.pop("redis", None)
+    try:
+        with running_worker(database_url, server.url, fake_azure) as process:
+            idle = children(process.pid)
+            add_account(customer, **{**GOOD, "name": "Slow", "subscription_id": azure.SUB_SLOW})
+            wait_for(lambda: children(process.pid) - idle, "the slow job", timeout=20)
+            server.stop()  # Redis is lost while the job runs, and is gone when it ends
+            time.sleep(5)
+            server.start()
+            account_id = add_account(customer, **GOOD)
+
+            def verified():
+                with app.app_context():
+                    last = db.session.get(AzureAccount, account_id).last_verification
+                    return last is not None and not last.running
+
+            wait_for(verified, "a verification after the outage", timeout=60)
+            assert process.poll() is None
+    finally:
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
