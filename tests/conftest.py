@@ -23,6 +23,8 @@ from portal.queue import QUEUES
 
 from .servers import postgresql_server, redis_server, wait_for
 
+pytest_plugins = ["tests.reliability"]
+
 ENCRYPTION_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 TEST_ENVIRONMENT = {
     "SECRET_KEY": "test-session-key-0123456789abcdef0123456789",

@@ -229,6 +229,7 @@ def test_a_nul_in_an_account_url_is_not_found_not_a_database_error(customer):
 @pytest.mark.parametrize(
     "name", ["ß" * 33, "ﬃ" * 30, "İ" * 40], ids=["eszett", "ligature", "dotted-i"]
 )
+@pytest.mark.reliability("a name that case-folds longer than itself", "saved")
 def test_a_name_whose_folded_form_is_longer_is_saved(app, customer, name):
     account_id = add_account(customer, name=name)
 
@@ -241,6 +242,7 @@ def test_a_tenant_id_with_a_trailing_newline_is_stored_without_it(app, customer)
     assert account(app, account_id).tenant_id == "contoso.onmicrosoft.com"
 
 
+@pytest.mark.reliability("one new name saved twice at once", "one saved, the other told it exists")
 def test_the_same_new_name_sent_twice_at_once_is_refused_as_a_duplicate_never_a_500(
     app, live_server
 ):
@@ -283,6 +285,9 @@ def test_the_same_new_name_sent_twice_at_once_is_refused_as_a_duplicate_never_a_
 
 @pytest.mark.skipif(
     os.environ.get("PORTAL_TEST_DATABASE") == "postgresql", reason="holds SQLite's write lock"
+)
+@pytest.mark.reliability(
+    "SQLite locked by another writer while saving", "503 with Retry-After, what was typed kept"
 )
 def test_a_busy_database_answers_503_and_keeps_what_was_typed(app, database_url):
     busy = create_app({**app.config, "DATABASE_BUSY_TIMEOUT": 0.1})

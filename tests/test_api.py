@@ -203,6 +203,7 @@ def test_a_reason_with_control_characters_is_refused(app, api, customer):
     assert response.status_code == 400
 
 
+@pytest.mark.reliability("X-Access-Reason in UTF-8", "stored as written")
 @pytest.mark.parametrize("reason", ["créer le domaine", "€ refund check", "ドメイン作成"])
 def test_a_reason_in_utf8_is_stored_as_written(app, api, customer, reason):
     account_id = add_account(customer, **GOOD)
@@ -218,6 +219,7 @@ def test_a_reason_in_utf8_is_stored_as_written(app, api, customer, reason):
         assert entry.reason == reason
 
 
+@pytest.mark.reliability("a 255-character workspace id", "credentials read and audited")
 def test_a_workspace_id_as_long_as_a_link_allows_is_audited(app, api):
     workspace = "ws-" + "x" * 252
     customer = enter(app.test_client(), workspace=workspace)
@@ -232,6 +234,7 @@ def test_a_workspace_id_as_long_as_a_link_allows_is_audited(app, api):
         assert entry.workspace_id == workspace
 
 
+@pytest.mark.reliability("the secret's encryption key removed", "'enter the secret again'; API 409")
 def test_a_secret_whose_key_was_removed_is_named_as_ours_everywhere(app, api, customer):
     account_id = add_account(customer, **GOOD)
     work_off(app)

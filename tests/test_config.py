@@ -168,6 +168,7 @@ def test_production_needs_the_names_it_answers_to(tmp_path):
         load({**PRODUCTION, "PORTAL_HOSTS": ""}, tmp_path)
 
 
+@pytest.mark.reliability("a //-path with another Host", "400; no redirect off our host")
 def test_a_request_for_another_host_is_refused_and_never_redirected_there(app, database_url):
     production = make_app(database_url, PORTAL_ENV="production", PORTAL_HOSTS="portal.example")
     client = production.test_client()

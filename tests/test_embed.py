@@ -167,6 +167,7 @@ def test_control_characters_in_a_link_are_malformed_not_a_database_error(app, cl
     assert "malformed" in response.text
 
 
+@pytest.mark.reliability("a link whose origin is not text", "401; nothing created or spent")
 @pytest.mark.parametrize("origin", [1, True, ["https://app.example"], {"a": 1}])
 def test_an_origin_that_is_not_text_is_malformed_and_spends_nothing(app, client, origin):
     made = link_token(app, workspace="initech", origin=origin)

@@ -228,6 +228,7 @@ def test_a_link_without_origin_talks_to_the_only_host_configured(sources, origin
     assert embedding({}, sources).get("origin") == origin
 
 
+@pytest.mark.reliability("/dev/host from another machine", "404")
 def test_the_dev_host_page_answers_only_this_machine(app):
     client = app.test_client()
 

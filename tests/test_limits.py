@@ -10,6 +10,9 @@ def limit(app, name, value):
     app.config[f"RATELIMIT_{name}"] = value
 
 
+@pytest.mark.reliability(
+    "a burst of checks from one workspace", "429 with Retry-After; others unaffected"
+)
 def test_starting_verifications_is_limited_per_workspace_and_says_when_to_return(app, customer):
     limit(app, "VERIFY_PER_WORKSPACE", "2 per minute")
     add_account(customer, name="One")
@@ -25,6 +28,7 @@ def test_starting_verifications_is_limited_per_workspace_and_says_when_to_return
     add_account(enter(app.test_client(), workspace="globex"), name="Elsewhere")
 
 
+@pytest.mark.reliability("a burst of checks from one address", "429")
 def test_starting_verifications_is_limited_per_address_across_workspaces(app):
     limit(app, "VERIFY_PER_ADDRESS", "3 per minute")
     first, second = enter(app.test_client()), enter(app.test_client(), workspace="globex")
@@ -35,6 +39,7 @@ def test_starting_verifications_is_limited_per_address_across_workspaces(app):
     assert submit(second, "/accounts/new", {**VALID_ACCOUNT, "name": "Four"}).status_code == 429
 
 
+@pytest.mark.reliability("a burst of entry links", "429")
 def test_entry_links_are_limited_per_address(app, client):
     limit(app, "ENTRY", "2 per minute")
 
@@ -43,6 +48,7 @@ def test_entry_links_are_limited_per_address(app, client):
     assert statuses == [200, 200, 429]
 
 
+@pytest.mark.reliability("guessed session tokens", "401, then 429")
 def test_session_token_guesses_are_limited_per_address(app, client):
     limit(app, "SESSION_GUESSES", "2 per minute")
 
@@ -53,6 +59,7 @@ def test_session_token_guesses_are_limited_per_address(app, client):
     assert statuses == [401, 401, 429]
 
 
+@pytest.mark.reliability("a burst of API calls", "429 JSON with Retry-After")
 def test_the_api_is_limited_per_token_with_a_json_answer(app, api):  # noqa: F811
     limit(app, "API_PER_TOKEN", "2 per minute")
 
@@ -73,6 +80,9 @@ def test_a_malformed_limit_setting_is_named(tmp_path, value):
         load({**TEST_ENVIRONMENT, "PORTAL_LIMIT_ENTRY": value}, tmp_path)
 
 
+@pytest.mark.reliability(
+    "many checks in flight in one workspace", "the rest wait; others unaffected"
+)
 def test_a_workspace_runs_only_so_many_verifications_at_once(app, customer, api):  # noqa: F811
     app.config["VERIFICATIONS_IN_FLIGHT"] = 2
     add_account(customer, name="One")

@@ -7,6 +7,7 @@ import time
 from urllib.parse import quote
 
 import jwt
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,7 @@ def accounts(app):
         return db.session.scalar(db.select(db.func.count()).select_from(AzureAccount))
 
 
+@pytest.mark.reliability("any text in any form field", "303 or 422; nothing half-saved")
 @ONE_BY_ONE
 @given(field=st.sampled_from(FIELDS), value=TEXT)
 def test_any_value_in_any_field_is_saved_or_explained(app, customer, field, value):
@@ -63,6 +65,7 @@ LINK_CLAIM_VALUES = st.one_of(
         max_size=6,
     )
 )
+@pytest.mark.reliability("any link claims", "200 or a 401 that creates nothing")
 def test_any_link_claims_open_a_session_or_a_401_that_creates_nothing(app, client, claims):
     now = int(time.time())
     payload = {"sub": "ws", "aud": signed_links.AUDIENCE, "iat": now, "exp": now + 60}
@@ -86,6 +89,7 @@ def test_any_link_claims_open_a_session_or_a_401_that_creates_nothing(app, clien
         assert after == before
 
 
+@pytest.mark.reliability("any account id in a path", "200, 404 or a redirect home")
 @ONE_BY_ONE
 @given(account_id=TEXT.filter(bool))
 def test_any_account_id_in_a_path_is_found_or_not_found(customer, account_id):
@@ -97,6 +101,7 @@ def test_any_account_id_in_a_path_is_found_or_not_found(customer, account_id):
         assert response.headers.get("Location", "/").startswith(("/", "http://localhost/"))
 
 
+@pytest.mark.reliability("any X-Access-Reason", "200, 400 or 409")
 @ONE_BY_ONE
 @given(reason=st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=300))
 def test_any_access_reason_is_audited_or_refused(app, api, customer, reason):  # noqa: F811

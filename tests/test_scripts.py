@@ -71,6 +71,7 @@ def processes_in(folder):
     return found
 
 
+@pytest.mark.reliability("scripts/run started twice; Ctrl-C", "refused, first intact; quiet stop")
 def test_a_second_start_is_refused_and_harms_nothing_and_ctrl_c_stops_all_quietly(checkout):
     port = free_port()
     first, out, err = run(checkout, port)
@@ -99,6 +100,7 @@ def test_a_second_start_is_refused_and_harms_nothing_and_ctrl_c_stops_all_quietl
     assert "Traceback" not in err.text, err.text
 
 
+@pytest.mark.reliability("scripts/run on a busy port", "refused before starting anything")
 def test_a_busy_port_is_refused_before_anything_starts(checkout):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -119,6 +121,7 @@ def test_a_busy_port_is_refused_before_anything_starts(checkout):
     assert not (checkout / "instance" / "redis.sock").exists()
 
 
+@pytest.mark.reliability("scripts/demo twice; demo killed", "refused; the portal stops with it")
 def test_a_second_demo_is_refused_and_stopping_the_demo_stops_the_portal(checkout):
     environment = {
         "PATH": os.environ["PATH"],

@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from threading import Barrier, Thread
 
+import pytest
+
 from portal.extensions import db
 from portal.models import StoredSession, utcnow
 from portal.sessions import HEADER, PortalSession, store, token_hash
@@ -94,6 +96,7 @@ def test_in_production_the_cookie_is_a_partitioned_host_only_third_party_cookie(
     assert "Domain=" not in cookie
 
 
+@pytest.mark.reliability("two requests of one session at once", "both succeed")
 def test_two_writes_of_one_new_session_at_once_both_succeed(app):
     errors = []
 

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from redis import Redis
 from rq.cron import CronScheduler
 
@@ -117,6 +118,7 @@ def test_the_job_deadline_ends_a_verification_that_azure_keeps_waiting(app, cust
     assert markers(page)["permissions"] == ("error", "Interrupted")
 
 
+@pytest.mark.reliability("Redis down when a check starts", "saved; QueueUnavailable, ours")
 def test_with_redis_down_saving_still_works_and_the_check_says_it_did_not_run(app, customer):
     app.config["REDIS_URL"] = "unix:///nonexistent/redis.sock"
     app.extensions.pop("redis", None)
@@ -240,6 +242,7 @@ def register_url(account_id, verification_id):
     return f"/accounts/{account_id}/verifications/{verification_id}/provider-registration"
 
 
+@pytest.mark.reliability("Register on an outdated verification", "refused; Azure not asked")
 def test_register_it_for_me_is_refused_on_a_verification_older_than_the_values(
     app, customer, fake_azure
 ):
@@ -259,6 +262,7 @@ def test_register_it_for_me_is_refused_on_a_verification_older_than_the_values(
     assert {v.id: v.state.value for v in verifications(app, account_id)}[older.id] == "failed"
 
 
+@pytest.mark.reliability("two Register clicks at once", "one reopens the verification")
 def test_of_two_register_clicks_at_once_one_reopens_the_verification(app, customer):
     account_id = add_account(
         customer, **{**GOOD, "subscription_id": azure.SUB_PROVIDER_NOT_REGISTERED}
@@ -277,6 +281,7 @@ def test_of_two_register_clicks_at_once_one_reopens_the_verification(app, custom
         assert verifying.reopen_for_registration(seen_first) is False
 
 
+@pytest.mark.reliability("Stop waiting as a re-check starts", "nothing changes")
 def test_stop_waiting_once_the_re_check_has_started_changes_nothing(app, customer):
     app.config["RECHECK_DELAYS"] = (60,)
     account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})

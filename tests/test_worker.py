@@ -5,6 +5,7 @@ import shutil
 import signal
 import time
 
+import pytest
 from redis import Redis
 from rq import Worker
 
@@ -47,6 +48,7 @@ def children(pid):
     return found
 
 
+@pytest.mark.reliability("a job's process killed", "interrupted within seconds")
 def test_a_killed_job_ends_its_verification_as_interrupted_within_seconds(
     app, customer, worker, redis_url
 ):
@@ -69,6 +71,7 @@ def test_a_killed_job_ends_its_verification_as_interrupted_within_seconds(
     assert "Interrupted" in {code for _, code in markers(page).values()}
 
 
+@pytest.mark.reliability("Redis lost while a job runs", "verifies again once Redis is back")
 def test_the_worker_rides_out_redis_lost_mid_job_and_verifies_once_it_is_back(
     app, customer, database_url, fake_azure
 ):
