@@ -76,6 +76,7 @@ def load(environ, instance_path):
         raise ConfigError(f"{missing[0]} is not set (required when PORTAL_ENV=production)")
     if missing:
         values.update(_development_secrets(Path(instance_path), missing))
+    endpoints = azure_endpoints(environ)
 
     return {
         "PORTAL_ENV": "production" if production else "development",
@@ -88,10 +89,10 @@ def load(environ, instance_path):
         "REDIS_URL": environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
         "FRAME_ANCESTORS": frame_ancestors(environ.get("PORTAL_FRAME_ANCESTORS", ""), production),
         **session_cookie(production),
-        **azure_endpoints(environ),
+        **endpoints,
         "API_TOKENS": api_tokens(environ.get("PORTAL_API_TOKENS", "")),
         **webhook(environ),
-        "PROVISIONING": provisioning(environ),
+        "PROVISIONING": provisioning(environ, CLOUDS[endpoints["AZURE_CLOUD"]]),
         "TRUSTED_HOSTS": trusted_hosts(environ.get("PORTAL_HOSTS", ""), production),
         **rate_limits(environ),
     }
@@ -256,9 +257,9 @@ def rate_limits(environ):
     return found
 
 
-def provisioning(environ):
-    """Read what ColdSend creates, which the dry run validates: resource group, region, data."""
-    cloud = CLOUDS[environ.get("AZURE_CLOUD", "").strip() or "public"]
+def provisioning(environ, cloud):
+    """Read what ColdSend creates, which the dry run validates: resource group, region (by
+    default the cloud's), data location."""
     group = environ.get("PORTAL_RESOURCE_GROUP", "").strip() or Provisioning.resource_group
     location = environ.get("PORTAL_RESOURCE_LOCATION", "").strip() or cloud.region
     data_location = environ.get("PORTAL_DATA_LOCATION", "").strip() or Provisioning.data_location

@@ -85,12 +85,16 @@ def http_error(error):
     return render_template("errors/error.html", title=title, advice=advice), error.code
 
 
+# How long a customer is asked to wait when the database is busy.
+BUSY_RETRY_AFTER = {"Retry-After": "5"}
+
+
 def database_busy(error):
     """The database refused or timed out (locked, restarting, out of connections): a 503."""
     db.session.rollback()
     current_app.logger.warning("Database unavailable", exc_info=True)
-    response = http_error(ServiceUnavailable())
-    return response[0], response[1], {"Retry-After": "5"}
+    page, status = http_error(ServiceUnavailable())
+    return page, status, BUSY_RETRY_AFTER
 
 
 def unexpected_error(error):

@@ -89,9 +89,10 @@ class AzureAccount(db.Model):
     @property
     def needs_verification(self):
         """Tell whether no verification has checked the account's current values yet."""
-        return self._outdated_by(self.last_verification)
+        return self.outdated_by(self.last_verification)
 
-    def _outdated_by(self, last):
+    def outdated_by(self, last):
+        """Tell whether `last` (a verification, or None) checked other values than today's."""
         return last is None or last.created_at < self.credentials_changed_at
 
     @property
@@ -104,7 +105,7 @@ class AzureAccount(db.Model):
             return "unverified"
         if last.state is VerificationState.RUNNING:
             return "verifying"
-        if self._outdated_by(last):
+        if self.outdated_by(last):
             return "changed"
         return {"passed": "verified", "failed": "failed", "error": "error"}[last.state.value]
 
@@ -207,11 +208,11 @@ class Verification(db.Model):
 
         Only the account's latest verification of its current values speaks for the
         subscription that registering would act on."""
-        account = self.account
+        last = self.account.last_verification
         return (
             not self.running
-            and self == account.last_verification
-            and not account.needs_verification
+            and self == last
+            and not self.account.outdated_by(last)
             and provider_registration_possible(self.steps)
         )
 

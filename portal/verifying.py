@@ -49,16 +49,17 @@ def reopen_for_registration(verification):
     rule that offers "Register it for me" does not allow it."""
     if not verification.provider_registration_possible:
         return False
-    # Reopened only if still finished: of two clicks at once, one reopens it, one is refused.
-    reopen = (
-        db.update(Verification)
-        .where(Verification.id == verification.id, Verification.running.is_(None))
-        .values(
-            running=True, state=VerificationState.RUNNING, finished_at=None, deadline_at=deadline()
-        )
-    )
     try:
-        if db.session.execute(reopen).rowcount != 1:
+        # Reopened only if still finished: of two clicks at once, one reopens it.
+        reopened = changed_if(
+            verification,
+            Verification.running.is_(None),
+            running=True,
+            state=VerificationState.RUNNING,
+            finished_at=None,
+            deadline_at=deadline(),
+        )
+        if not reopened:
             db.session.rollback()
             return False
         row = verification.step(Step.COMMUNICATION_PROVIDER)
@@ -114,17 +115,26 @@ def register_and_watch(verification_id):
 def claim(verification):
     """Take the verification for this job: its first run, or the re-check it waits for. False
     if "Stop waiting" took it first. Its deadline then counts from now, not from queuing."""
-    taken = db.session.execute(
-        db.update(Verification)
-        .where(
-            Verification.id == verification.id,
-            Verification.running.is_(True),
-            db.or_(Verification.recheck_at.is_not(None), Verification.attempt == 0),
-        )
-        .values(recheck_at=None, deadline_at=deadline())
+    taken = changed_if(
+        verification,
+        Verification.running.is_(True),
+        db.or_(Verification.recheck_at.is_not(None), Verification.attempt == 0),
+        recheck_at=None,
+        deadline_at=deadline(),
     )
     db.session.commit()
-    return taken.rowcount == 1
+    return taken
+
+
+def changed_if(verification, *conditions, **values):
+    """Set `values` on the verification's row only if `conditions` still hold there, in one
+    statement: of two requests racing for it, exactly one changes it. Tell whether it did."""
+    statement = (
+        db.update(Verification)
+        .where(Verification.id == verification.id, *conditions)
+        .values(**values)
+    )
+    return db.session.execute(statement).rowcount == 1
 
 
 def recheck_delay(verification):
@@ -150,16 +160,8 @@ def stop_waiting(verification):
 
     Only while it waits: once its re-check has started (and cleared `recheck_at`), the click
     is too late and changes nothing."""
-    stopped = db.session.execute(
-        db.update(Verification)
-        .where(
-            Verification.id == verification.id,
-            Verification.running.is_(True),
-            Verification.recheck_at.is_not(None),
-        )
-        .values(recheck_at=None)
-    )
-    if stopped.rowcount != 1:
+    waiting = (Verification.running.is_(True), Verification.recheck_at.is_not(None))
+    if not changed_if(verification, *waiting, recheck_at=None):
         db.session.rollback()
         return
     for row in verification.steps:

@@ -8,7 +8,7 @@ Azure's faults (throttling, 5xx, timeouts, no connection) become `error`, never 
 import fnmatch
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from azure.core.exceptions import (
     AzureError,
@@ -137,14 +137,13 @@ def sign_in_failure(message, cloud):
         return [
             Outcome(step, StepState.ERROR, Code.AZURE_UNAVAILABLE, message) for step in APP_STEPS
         ]
-    code = known(f"AADSTS{match[1]}") or f"AADSTS{match[1]}"
     description = message[match.start() :]
-    facts = _trace_ids(description)
+    failed = coded(None, f"AADSTS{match[1]}", description, _trace_ids(description))
+    code = failed.code
     if code in (Code.CROSS_CLOUD_REQUEST, Code.CROSS_CLOUD_REQUEST_ALSO):
-        facts["portal_cloud"] = cloud.name
-    if isinstance(code, Code) and code.retry_fixes:
-        return [Outcome(step, StepState.ERROR, code, description, facts) for step in APP_STEPS]
-    failed = Outcome(None, StepState.FAILED, code, description, facts)
+        failed.facts["portal_cloud"] = cloud.name
+    if failed.state is StepState.ERROR:
+        return [replace(failed, step=step) for step in APP_STEPS]
     if code in SECRET_CODES:
         failed.step = Step.CLIENT_SECRET
         return [Outcome(Step.CLIENT_ID, StepState.PASSED), failed]
@@ -261,13 +260,18 @@ def arm_outcome(step, code, message, facts):
     message = message or ""
     if code == Code.ARM_TOKEN_INVALID and "service principal" in message.lower():
         code = Code.SERVICE_PRINCIPAL_NOT_IN_TOKEN
-    code = known(code) or code
-    if isinstance(code, Code) and code.retry_fixes:
-        return Outcome(step, StepState.ERROR, code, message, facts)
     expected = EXPECTED_TENANT.search(message)
     if expected:
         facts["expected_tenant"] = expected[1]
-    return Outcome(step, StepState.FAILED, code, message, facts)
+    return coded(step, code, message, facts)
+
+
+def coded(step, code, message, facts):
+    """The outcome of an answer that carries a code: an error where a retry is the whole fix
+    (Azure's fault or ours), else the step's failure. Known codes become `Code`s."""
+    code = known(code) or code
+    retry = isinstance(code, Code) and code.retry_fixes
+    return Outcome(step, StepState.ERROR if retry else StepState.FAILED, code, message, facts)
 
 
 def azure_fault(step, error):

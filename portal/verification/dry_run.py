@@ -18,8 +18,8 @@ from pathlib import Path
 
 from azure.core.exceptions import AzureError, HttpResponseError
 
-from .checks import Outcome, arm_failure, arm_ids, azure_fault
-from .codes import Code, known
+from .checks import Outcome, arm_failure, arm_ids, azure_fault, coded
+from .codes import Code
 from .steps import Step, StepState
 
 TEMPLATE = Path(__file__).with_name("email_service.json")
@@ -134,9 +134,7 @@ def refusal(body, facts):
     deny = DENY_ASSIGNMENT.search(message or "")
     if deny:
         facts["deny_assignment"] = deny[1]
-    code = known(code) or code
-    state = StepState.ERROR if isinstance(code, Code) and code.retry_fixes else StepState.FAILED
-    return Outcome(Step.DRY_RUN, state, code or None, message, facts)
+    return coded(Step.DRY_RUN, code or None, message, facts)
 
 
 def _deciding(error):

@@ -72,7 +72,7 @@ def dry_run_again(recorder, dry_run):
     """Run the dry run alone, as after a provider finished registering, if nothing blocks."""
     if blocking(recorder.steps) is None:
         recorder.running(Step.DRY_RUN)
-        record_dry_run(recorder, dry_run())
+        recorder.record(dry_run())
 
 
 def at_once(*calls):

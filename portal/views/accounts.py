@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import jobs, verifying
+from ..errors import BUSY_RETRY_AFTER
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
 from ..framing import queue_event
@@ -119,7 +120,7 @@ BUSY = "We could not save this just now: try again in a moment. Nothing was save
 
 
 def retry_after(status):
-    return {"Retry-After": "5"} if status == 503 else {}
+    return BUSY_RETRY_AFTER if status == 503 else {}
 
 
 @bp.route("/accounts/<account_id>/delete", methods=["GET", "POST"])
