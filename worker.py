@@ -30,6 +30,17 @@ def work_horse_killed(job, *_):
         db.engine.dispose()
 
 
+class PortalWorker(Worker):
+    """RQ's worker, remembering that it was asked to stop: a stop request that meets a lost
+    Redis must end the worker, not look like one more outage to ride out."""
+
+    stopping = False
+
+    def request_stop(self, signum, frame):
+        self.stopping = True
+        super().request_stop(signum, frame)
+
+
 def main():
     """Work until stopped, riding out Redis outages: RQ waits for Redis between jobs, but
     loses it at the end of a job with an error; a new worker then starts once Redis is back."""
@@ -37,14 +48,17 @@ def main():
     with app.app_context():
         connection = Redis.from_url(app.config["REDIS_URL"])
         while True:
+            worker = None
             try:
                 # The scheduler runs the delayed re-checks of a role that is still propagating.
-                worker = Worker(
+                worker = PortalWorker(
                     QUEUES, connection=connection, work_horse_killed_handler=work_horse_killed
                 )
                 worker.work(with_scheduler=True)
                 return
             except (RedisConnectionError, RedisTimeoutError) as error:
+                if worker is not None and worker.stopping:
+                    return
                 logging.getLogger("worker").error("Redis lost (%s); again in %d s", error, pause)
                 time.sleep(pause)
                 pause = min(pause * 2, 30)

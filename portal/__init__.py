@@ -4,6 +4,7 @@ import os
 from datetime import timedelta
 
 from flask import Flask, abort
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, config, database, errors, headers, limits, templating
 from .config import Limits
@@ -67,6 +68,11 @@ def create_app(test_config=None):
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     limits.init_app(app)
+    if app.config.get("PROXIES"):
+        # The client's address and scheme as the trusted proxies in front of us saw them.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["PROXIES"], x_proto=app.config["PROXIES"]
+        )
     with app.app_context():
         database.configure(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
 

@@ -95,6 +95,7 @@ def load(environ, instance_path):
         "PROVISIONING": provisioning(environ, CLOUDS[endpoints["AZURE_CLOUD"]]),
         "TRUSTED_HOSTS": trusted_hosts(environ.get("PORTAL_HOSTS", ""), production),
         **rate_limits(environ),
+        "PROXIES": proxies(environ.get("PORTAL_PROXIES", "")),
     }
 
 
@@ -227,6 +228,16 @@ def trusted_hosts(value, production):
         if not HOST_NAME.match(host):
             raise ConfigError(f"PORTAL_HOSTS: {host!r} is not a host name like portal.example.com")
     return hosts or ["127.0.0.1", "localhost"]
+
+
+def proxies(value):
+    """Read PORTAL_PROXIES: how many proxies in front of the portal add X-Forwarded-For and
+    X-Forwarded-Proto (0 when it is reached directly). Behind one, every client would
+    otherwise share the proxy's address, and so its rate limits."""
+    value = value.strip() or "0"
+    if not value.isdigit() or int(value) > 5:
+        raise ConfigError("PORTAL_PROXIES must be a number of proxies from 0 to 5")
+    return int(value)
 
 
 RATE_LIMITS = (

@@ -9,7 +9,7 @@ if Redis is down, requests go through (the queue is down then too, and the page 
 
 import hashlib
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -47,23 +47,30 @@ def api_token_key():
 
 
 def starts_verification(view):
-    """Limit how often `view` may start a verification, per workspace and per address."""
+    """Limit how often `view` may start a verification, per workspace and per address.
+
+    Only answers that went ahead count: a form sent back with a mistake asks Azure nothing."""
+    went_ahead = {"methods": ["POST"], "deduct_when": lambda response: response.status_code < 400}
     per_address = limiter.shared_limit(
-        setting("RATELIMIT_VERIFY_PER_ADDRESS"), scope="verify-address", methods=["POST"]
+        setting("RATELIMIT_VERIFY_PER_ADDRESS"), scope="verify-address", **went_ahead
     )
     per_workspace = limiter.shared_limit(
         setting("RATELIMIT_VERIFY_PER_WORKSPACE"),
         scope="verify-workspace",
         key_func=workspace_key,
-        methods=["POST"],
+        **went_ahead,
     )
     return per_workspace(per_address(view))
 
 
 def counts_failed_sessions(view):
-    """Count, per address, requests that name no open session: guesses of a session token."""
+    """Count, per address, requests that name no open session: guesses of a session token.
+
+    A request with an open session is never refused by it, so guesses from an address (or
+    from behind the same proxy) cannot lock its real customers out."""
     return limiter.shared_limit(
         setting("RATELIMIT_SESSION_GUESSES"),
         scope="session-guesses",
         deduct_when=lambda response: response.status_code == 401,
+        exempt_when=lambda: "workspace_id" in session,
     )(view)

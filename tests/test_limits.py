@@ -1,8 +1,9 @@
 """Rate limits: a burst from one workspace, address or token is refused, with when to return."""
 
 import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .conftest import VALID_ACCOUNT, add_account, enter, link_token, submit
+from .conftest import VALID_ACCOUNT, add_account, enter, link_token, make_app, submit
 from .test_api import AUTH, api  # noqa: F401 (the API client fixture)
 
 
@@ -100,3 +101,46 @@ def test_a_workspace_runs_only_so_many_verifications_at_once(app, customer, api)
     other = enter(app.test_client(), workspace="globex")
     add_account(other, name="Elsewhere")
     assert "already checking" not in other.get("/").text
+
+
+@pytest.mark.reliability(
+    "session guesses from a customer's address", "the customer's session works"
+)
+def test_session_guesses_never_lock_out_an_open_session_from_the_same_address(app, customer):
+    limit(app, "SESSION_GUESSES", "2 per minute")
+    for n in range(3):
+        app.test_client().get("/", headers={"X-Portal-Session": f"guess-{n}"})
+
+    assert customer.get("/accounts/new").status_code == 200
+
+
+@pytest.mark.reliability(
+    "a form sent back with mistakes, many times", "no check counted, none refused"
+)
+def test_forms_sent_back_with_mistakes_do_not_use_up_the_verify_limit(app, customer):
+    limit(app, "VERIFY_PER_WORKSPACE", "2 per minute")
+    for _ in range(3):
+        assert (
+            submit(customer, "/accounts/new", {**VALID_ACCOUNT, "tenant_id": "x"}).status_code
+            == 422
+        )
+
+    add_account(customer, name="Saved")
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_limits(app):
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    limit(app, "ENTRY", "1 per minute")
+    client = app.test_client()
+
+    def entry(address):
+        headers = {"X-Forwarded-For": address}
+        return client.get(f"/embed?token={link_token(app)}", headers=headers).status_code
+
+    assert [entry("198.51.100.1"), entry("198.51.100.2"), entry("198.51.100.1")] == [200, 200, 429]
+
+
+def test_portal_proxies_wraps_the_app_to_read_forwarded_addresses(tmp_path, database_url):
+    behind = make_app(database_url, PORTAL_PROXIES="1")
+
+    assert isinstance(behind.wsgi_app, ProxyFix)

@@ -308,3 +308,25 @@ def test_a_re_check_that_starts_after_stop_waiting_does_not_run(app, customer, f
 
     assert fake_azure.requests == []
     assert verifications(app, account_id)[0].state.value == "failed"
+
+
+@pytest.mark.reliability("an outdated verification of an unregistered provider", "its page, no 500")
+def test_an_outdated_verification_of_an_unregistered_provider_still_shows(app, customer):
+    account_id = add_account(
+        customer, **{**GOOD, "subscription_id": azure.SUB_PROVIDER_NOT_REGISTERED}
+    )
+    work_off(app)
+    (older,) = verifications(app, account_id)
+    app.config["VERIFICATIONS_IN_FLIGHT"] = 0  # the edit is saved, its check must wait
+    submit(
+        customer,
+        f"/accounts/{account_id}/edit",
+        {**GOOD, "name": "Production", "client_secret": azure.SECRET},
+    )
+
+    page = customer.get(f"/accounts/{account_id}")
+    status = customer.get(f"/accounts/{account_id}/verifications/{older.id}")
+
+    assert page.status_code == status.status_code == 200
+    assert "Verify again to register it from here" in page.text
+    assert "Register it for me</button>" not in page.text

@@ -99,3 +99,18 @@ def test_the_worker_rides_out_redis_lost_mid_job_and_verifies_once_it_is_back(
     finally:
         server.stop()
         shutil.rmtree(server.directory, ignore_errors=True)
+
+
+@pytest.mark.reliability("SIGTERM to the worker while Redis is down", "the worker stops")
+def test_a_stop_request_that_meets_a_lost_redis_stops_the_worker(database_url, fake_azure):
+    server = RedisServer()
+    server.start()
+    try:
+        with running_worker(database_url, server.url, fake_azure) as process:
+            server.stop()
+            time.sleep(1)
+            process.terminate()
+
+            assert process.wait(timeout=20) is not None
+    finally:
+        shutil.rmtree(server.directory, ignore_errors=True)
