@@ -55,6 +55,9 @@ def page_expired(error):
     ), 400
 
 
+TOO_MANY = "Too many tries for now"
+
+
 def too_many(error):
     """A rate limit was reached: say when to try again, in the page or the API's JSON."""
     current = limiter.current_limit
@@ -67,7 +70,11 @@ def too_many(error):
     advice = "To keep connected accounts safe, this can be done only so often. Try again in " + (
         f"{minutes} minutes." if minutes > 1 else "a minute."
     )
-    page = render_template("errors/error.html", title="Too many tries for now", advice=advice)
+    if request.headers.get("HX-Request"):
+        # A click inside the page: a notice above it, and the page (its results) stays.
+        notice = render_template("errors/_notice.html", title=TOO_MANY, advice=advice)
+        return notice, 429, {**headers, "HX-Retarget": "#main", "HX-Reswap": "afterbegin"}
+    page = render_template("errors/error.html", title=TOO_MANY, advice=advice)
     return page, 429, headers
 
 

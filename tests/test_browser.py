@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from fake_azure import scenarios as azure
 
-from .conftest import CLIENT_SECRET, VALID_ACCOUNT, link_token
+from .conftest import CLIENT_SECRET, VALID_ACCOUNT, link_token, work_off
 
 GOOD = {
     "tenant_id": azure.TENANT,
@@ -112,3 +112,19 @@ def test_verify_shows_progress_then_the_fix_at_the_failed_step_then_passes_once_
     expect(page.locator("#verification-status")).to_contain_text(
         "All six steps passed, and the dry run found nothing in the way."
     )
+
+
+def test_a_rate_limit_met_by_verify_again_is_a_notice_and_the_results_stay(app, live_server, page):
+    app.config["RATELIMIT_VERIFY_PER_WORKSPACE"] = "1 per minute"
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    fill(page, **{**VALID_ACCOUNT, **GOOD})
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Production")).to_be_visible()
+    work_off(app)
+    page.reload()
+
+    page.get_by_role("button", name="Verify again").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Too many tries for now")
+    expect(page.locator('[data-step="dry-run"]')).to_be_visible()
+    expect(page.get_by_role("banner")).to_have_count(1)  # no page within the page

@@ -288,7 +288,7 @@ def test_the_guides_troubleshooting_fills_every_placeholder_with_words_that_read
         troubleshooting
     )
     assert "az ad sp create --id &lt;Client ID&gt;" in troubleshooting
-    assert "exempt the resource group coldsend-email from that assignment" in troubleshooting
+    assert "resource group, coldsend-email, once it exists" in troubleshooting
 
 
 @pytest.mark.parametrize("code", ["Policy{0}", "X{state.__class__.__mro__}", "{}"])

@@ -3,7 +3,7 @@
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .conftest import VALID_ACCOUNT, add_account, enter, link_token, make_app, submit
+from .conftest import VALID_ACCOUNT, add_account, csrf_token, enter, link_token, make_app, submit
 from .test_api import AUTH, api  # noqa: F401 (the API client fixture)
 
 
@@ -144,3 +144,20 @@ def test_portal_proxies_wraps_the_app_to_read_forwarded_addresses(tmp_path, data
     behind = make_app(database_url, PORTAL_PROXIES="1")
 
     assert isinstance(behind.wsgi_app, ProxyFix)
+
+
+def test_a_limit_met_by_a_click_in_the_page_is_told_above_it_and_the_page_stays(app, customer):
+    limit(app, "VERIFY_PER_WORKSPACE", "1 per minute")
+    account_id = add_account(customer)
+    token = csrf_token(customer, "/accounts/new")
+
+    refused = customer.post(
+        f"/accounts/{account_id}/verifications",
+        data={"csrf_token": token},
+        headers={"HX-Request": "true", "HX-Target": "verification"},
+    )
+
+    assert refused.status_code == 429
+    assert (refused.headers["HX-Retarget"], refused.headers["HX-Reswap"]) == ("#main", "afterbegin")
+    assert refused.text.strip().startswith('<p class="notice notice--warning" role="alert">')
+    assert "<html" not in refused.text

@@ -220,7 +220,7 @@ REPORTED = {
     "conditional-access-blocks-the-app": (
         {"client_id": azure.APP_CONDITIONAL_ACCESS},
         "failed",
-        [P, F, S, S, S, S],
+        [P, F, P, S, S, S],
         {"client-id": "AADSTS53003"},
     ),
     "subscription-disabled-and-provider-not-registered": (
@@ -340,7 +340,7 @@ def test_conditional_access_names_the_sign_in_to_look_for_and_asks_no_new_values
     step = step_html(page, "client-id")
     correlation_id = re.search(r"Correlation ID</dt><dd><code>([0-9a-f-]{36})", step).group(1)
     assert f"find the correlation ID {correlation_id}" in step
-    assert "Your values are right" in step
+    assert "Your Client ID and secret are right" in step
     assert "Change the" not in step
 
 
@@ -440,9 +440,10 @@ def test_a_policy_denial_names_the_assignment_and_the_resource_group(app, custom
 
     step = step_html(page, "dry-run")
     assert "Dry run: ColdSend can create your email service (nothing is created)" in step
-    assert "a policy assignment, Contoso guardrails, denies coldsend-email" in step
+    assert "a policy assignment, Contoso guardrails, denies the resource coldsend-email" in step
     assert "(its policy: Allowed resource types)" in step
-    assert "exempt the resource group coldsend-email from that assignment" in step
+    assert "exempt this subscription from that assignment" in step
+    assert "resource group, coldsend-email, once it exists" in step
     assert "Microsoft_Azure_Policy/PolicyMenuBlade" in step
     assert "The dry run needs your attention" in page
 

@@ -185,9 +185,10 @@ CATALOGUE = {
     Code.CONDITIONAL_ACCESS_BLOCKED: Guidance(
         Step.CLIENT_ID,
         "A Conditional Access policy of your directory blocked the app's sign-in.",
-        "Your values are right: Microsoft Entra ID accepted them, then a Conditional Access "
-        "policy for workload identities refused the sign-in, often one that allows only some "
-        "locations or IP ranges. Only an administrator of your directory can change this.",
+        "Your Client ID and secret are right: Microsoft Entra ID accepted them, then a "
+        "Conditional Access policy for workload identities refused the sign-in, often one that "
+        "allows only some locations or IP ranges. Only an administrator of your directory can "
+        "change this.",
         (
             "Ask an administrator to open Sign-in logs, Service principal sign-ins, and find the "
             "correlation ID {correlation_id}: it names the policy that blocked the app.",
@@ -404,12 +405,12 @@ CATALOGUE = {
         Step.DRY_RUN,
         "An Azure Policy of your organisation would block what ColdSend creates.",
         "Azure checked ColdSend's deployment without creating anything, and a policy "
-        "assignment, {policy_assignment}, denies {target} (its policy: {policy_definition}). Your "
-        "six steps are right; the policy decides.",
+        "assignment, {policy_assignment}, denies the resource {target} (its policy: "
+        "{policy_definition}). Your six steps are right; the policy decides.",
         (
-            "Ask whoever manages Azure Policy for this subscription to exempt the resource group "
-            "{resource_group} from that assignment, or to allow Microsoft.Communication "
-            "resources.",
+            "Ask whoever manages Azure Policy to exempt this subscription from that assignment "
+            "(the exemption can later be narrowed to ColdSend's resource group, "
+            "{resource_group}, once it exists), or to allow Microsoft.Communication resources.",
             "Verify again: the dry run checks again.",
         ),
         POLICY_ASSIGNMENTS,
@@ -423,7 +424,7 @@ CATALOGUE = {
         "{policy_definition}). Nothing was created.",
         (
             "Ask whoever manages Azure Policy to allow {location} in that assignment, or to "
-            "exempt the resource group {resource_group}.",
+            "exempt this subscription from it.",
             "Or tell ColdSend support which regions your organisation allows, with our reference "
             "below.",
         ),
@@ -442,7 +443,7 @@ CATALOGUE = {
     ),
     Code.CREATE_NOT_AUTHORIZED: Guidance(
         Step.DRY_RUN,
-        "Azure would refuse the app part of what ColdSend creates.",
+        "Azure would not let the app create part of what ColdSend needs.",
         "The role of step 4 should cover it, yet Azure would not let the app perform {action} on "
         "{scope}. Something narrows the role: a deny assignment, a condition on the role "
         "assignment, or a role held on a narrower scope than the subscription.",

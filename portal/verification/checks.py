@@ -123,6 +123,8 @@ TENANT_CODES = {
     Code.CROSS_CLOUD_REQUEST_ALSO,
 }
 SECRET_CODES = {Code.SECRET_INVALID, Code.SECRET_EXPIRED}
+# Answers given after the secret was accepted: step 3 passed, the app is refused.
+AFTER_THE_SECRET = {Code.CONDITIONAL_ACCESS_BLOCKED}
 APP_STEPS = (Step.CLIENT_ID, Step.CLIENT_SECRET)
 
 
@@ -151,6 +153,8 @@ def sign_in_failure(message, cloud):
         failed.step = Step.TENANT_ID
         return [failed] + [skipped(step, Step.TENANT_ID) for step in APP_STEPS]
     failed.step = Step.CLIENT_ID
+    if code in AFTER_THE_SECRET:
+        return [failed, Outcome(Step.CLIENT_SECRET, StepState.PASSED)]
     return [failed, skipped(Step.CLIENT_SECRET, blocked_by=Step.CLIENT_ID)]
 
 
