@@ -8,8 +8,10 @@ from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import (
+    ClientDisconnected,
     HTTPException,
     InternalServerError,
+    RequestTimeout,
     SecurityError,
     ServiceUnavailable,
 )
@@ -25,6 +27,7 @@ MESSAGES = {
     ),
     404: ("Page not found", "This page, or the account it showed, does not exist here."),
     405: ("Page not found", "This page cannot be used that way."),
+    408: ("That took too long to arrive", "Check your connection, then send it again."),
     413: ("That was too much to send", "The form accepts a few kilobytes. Check what you pasted."),
     422: ("Something in that request was off", "Go back, reload the page and try again."),
     500: (
@@ -42,6 +45,7 @@ def register(app):
     app.register_error_handler(CSRFError, page_expired)
     app.register_error_handler(RateLimitExceeded, too_many)
     app.register_error_handler(SecurityError, unknown_host)
+    app.register_error_handler(ClientDisconnected, request_stalled)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(OperationalError, database_busy)
     app.register_error_handler(Exception, unexpected_error)
@@ -102,6 +106,12 @@ def database_busy(error):
     current_app.logger.warning("Database unavailable", exc_info=True)
     page, status = http_error(ServiceUnavailable())
     return page, status, BUSY_RETRY_AFTER
+
+
+def request_stalled(error):
+    """The body stopped arriving: the client left, or stalled past the web server's read
+    timeout (portal/web_server.py). gunicorn closes the connection after the answer."""
+    return http_error(RequestTimeout())
 
 
 def unexpected_error(error):
