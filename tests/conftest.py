@@ -147,6 +147,17 @@ def enter(client, workspace="acme", name="Acme Ltd"):
     return client
 
 
+API_TOKEN = "coldsend-backend-token-0123456789abcdef0123"
+API_AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+@pytest.fixture
+def api(app):
+    """A client of the API, holding the token of the ColdSend back end (API_AUTH)."""
+    app.config["API_TOKENS"] = {"coldsend": API_TOKEN, "support": "s" * 40}
+    return app.test_client()
+
+
 @pytest.fixture
 def customer(app):
     return enter(app.test_client())

@@ -14,10 +14,8 @@ from portal.crypto import KeyRing
 from portal.extensions import db
 from portal.models import AuditEntry, Verification, utcnow
 
-from .conftest import add_account, enter, work_off
+from .conftest import API_AUTH, API_TOKEN, add_account, enter, work_off
 
-TOKEN = "coldsend-backend-token-0123456789abcdef0123"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 GOOD = {
     "tenant_id": azure.TENANT,
     "client_id": azure.APP_CONTRIBUTOR,
@@ -27,19 +25,18 @@ GOOD = {
 REASON = {"X-Access-Reason": "create domain example.com"}
 
 
-@pytest.fixture
-def api(app):
-    app.config["API_TOKENS"] = {"coldsend": TOKEN, "support": "s" * 40}
-    return app.test_client()
-
-
 def credentials_url(account_id, workspace="acme"):
     return f"/api/v1/workspaces/{workspace}/accounts/{account_id}/credentials"
 
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": "Basic x"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": API_TOKEN},
+        {"Authorization": "Basic x"},
+    ],
     ids=["missing", "wrong", "no-scheme", "other-scheme"],
 )
 def test_every_call_needs_a_valid_bearer_token(api, headers):
@@ -53,7 +50,7 @@ def test_accounts_are_listed_with_their_status(app, api, customer):
     add_account(customer, **GOOD)
     work_off(app)
 
-    (account,) = api.get("/api/v1/workspaces/acme/accounts", headers=AUTH).json["accounts"]
+    (account,) = api.get("/api/v1/workspaces/acme/accounts", headers=API_AUTH).json["accounts"]
 
     assert account["status"] == "verified"
     assert account["client_id"] == azure.APP_CONTRIBUTOR
@@ -64,7 +61,7 @@ def test_one_account_shows_its_last_verification_step_by_step(app, api, customer
     account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_READER})
     work_off(app)
 
-    body = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
+    body = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=API_AUTH).json
 
     assert body["account"]["status"] == "failed"
     steps = {
@@ -80,10 +77,10 @@ def test_another_workspaces_account_is_not_found(app, api, customer):
         f"/api/v1/workspaces/globex/accounts/{account_id}",
         credentials_url(account_id, workspace="globex"),
     ]:
-        response = api.get(url, headers={**AUTH, **REASON})
+        response = api.get(url, headers={**API_AUTH, **REASON})
         assert response.status_code == 404
         assert response.json["error"]["code"] == "not_found"
-    assert api.get("/api/v1/workspaces/globex/accounts", headers=AUTH).json == {"accounts": []}
+    assert api.get("/api/v1/workspaces/globex/accounts", headers=API_AUTH).json == {"accounts": []}
 
 
 def test_a_verification_whose_job_vanished_reads_as_error_not_verifying_forever(app, api, customer):
@@ -92,10 +89,10 @@ def test_a_verification_whose_job_vanished_reads_as_error_not_verifying_forever(
         db.session.execute(db.update(Verification).values(deadline_at=utcnow() - timedelta(1)))
         db.session.commit()
 
-    (account,) = api.get("/api/v1/workspaces/acme/accounts", headers=AUTH).json["accounts"]
+    (account,) = api.get("/api/v1/workspaces/acme/accounts", headers=API_AUTH).json["accounts"]
 
     assert account["status"] == "error"
-    body = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
+    body = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=API_AUTH).json
     assert body["last_verification"]["state"] == "error"
 
 
@@ -104,7 +101,7 @@ def test_a_re_verification_can_be_started(app, api, customer):
     work_off(app)
 
     response = api.post(
-        f"/api/v1/workspaces/acme/accounts/{account_id}/verifications", headers=AUTH
+        f"/api/v1/workspaces/acme/accounts/{account_id}/verifications", headers=API_AUTH
     )
 
     assert response.status_code == 202
@@ -115,7 +112,7 @@ def test_credentials_are_refused_for_an_account_not_verified(app, api, customer)
     account_id = add_account(customer, **{**GOOD, "client_secret": azure.EXPIRED_SECRET})
     work_off(app)
 
-    response = api.get(credentials_url(account_id), headers={**AUTH, **REASON})
+    response = api.get(credentials_url(account_id), headers={**API_AUTH, **REASON})
 
     assert response.status_code == 409
     assert response.json["error"]["code"] == "account_not_verified"
@@ -127,7 +124,7 @@ def test_credentials_need_a_reason(app, api, customer):
     account_id = add_account(customer, **GOOD)
     work_off(app)
 
-    response = api.get(credentials_url(account_id), headers=AUTH)
+    response = api.get(credentials_url(account_id), headers=API_AUTH)
 
     assert response.status_code == 400
     assert response.json["error"]["code"] == "reason_required"
@@ -178,7 +175,7 @@ def test_every_answer_matches_the_document(app, api, customer):
             max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def answers_as_documented(case):
-            case.call_and_validate(headers=AUTH)
+            case.call_and_validate(headers=API_AUTH)
 
         answers_as_documented()
 
@@ -188,7 +185,7 @@ def test_every_answer_matches_the_document(app, api, customer):
     ["/api/v1/workspaces/a%00b/accounts", "/api/v1/workspaces/acme/accounts/a%00b"],
 )
 def test_a_nul_in_the_path_is_not_found_not_a_database_error(api, url):
-    response = api.get(url, headers=AUTH)
+    response = api.get(url, headers=API_AUTH)
 
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
@@ -198,7 +195,8 @@ def test_a_reason_with_control_characters_is_refused(app, api, customer):
     account_id = add_account(customer, **GOOD)
     work_off(app)
 
-    response = api.get(credentials_url(account_id), headers={**AUTH, "X-Access-Reason": "a\x01b"})
+    reason = {"X-Access-Reason": "a\x01b"}
+    response = api.get(credentials_url(account_id), headers={**API_AUTH, **reason})
 
     assert response.status_code == 400
 
@@ -211,7 +209,7 @@ def test_a_reason_in_utf8_is_stored_as_written(app, api, customer, reason):
 
     # A client sends the UTF-8 bytes; the WSGI server hands them over decoded as Latin-1.
     sent = reason.encode().decode("latin-1")
-    response = api.get(credentials_url(account_id), headers={**AUTH, "X-Access-Reason": sent})
+    response = api.get(credentials_url(account_id), headers={**API_AUTH, "X-Access-Reason": sent})
 
     assert response.status_code == 200
     with app.app_context():
@@ -226,7 +224,7 @@ def test_a_workspace_id_as_long_as_a_link_allows_is_audited(app, api):
     account_id = add_account(customer, **GOOD)
     work_off(app)
 
-    response = api.get(credentials_url(account_id, workspace), headers={**AUTH, **REASON})
+    response = api.get(credentials_url(account_id, workspace), headers={**API_AUTH, **REASON})
 
     assert response.status_code == 200
     with app.app_context():
@@ -240,17 +238,17 @@ def test_a_secret_whose_key_was_removed_is_named_as_ours_everywhere(app, api, cu
     work_off(app)
     app.extensions["key_ring"] = KeyRing([b"n" * 32])  # the old key is gone
 
-    listed = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
-    read = api.get(credentials_url(account_id), headers={**AUTH, **REASON})
+    listed = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=API_AUTH).json
+    read = api.get(credentials_url(account_id), headers={**API_AUTH, **REASON})
     page = customer.get(f"/accounts/{account_id}").text
 
     assert listed["account"]["status"] == "secret_unreadable"
     assert (read.status_code, read.json["error"]["code"]) == (409, "secret_unreadable")
     assert "Enter the secret again" in page
 
-    api.post(f"/api/v1/workspaces/acme/accounts/{account_id}/verifications", headers=AUTH)
+    api.post(f"/api/v1/workspaces/acme/accounts/{account_id}/verifications", headers=API_AUTH)
     work_off(app)
-    last = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
+    last = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=API_AUTH).json
     assert (last["last_verification"]["failed_step"], last["last_verification"]["code"]) == (
         "client-secret",
         "SecretUnreadable",

@@ -3,8 +3,16 @@
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .conftest import VALID_ACCOUNT, add_account, csrf_token, enter, link_token, make_app, submit
-from .test_api import AUTH, api  # noqa: F401 (the API client fixture)
+from .conftest import (
+    API_AUTH,
+    VALID_ACCOUNT,
+    add_account,
+    csrf_token,
+    enter,
+    link_token,
+    make_app,
+    submit,
+)
 
 
 def limit(app, name, value):
@@ -61,10 +69,10 @@ def test_session_token_guesses_are_limited_per_address(app, client):
 
 
 @pytest.mark.reliability("a burst of API calls", "429 JSON with Retry-After")
-def test_the_api_is_limited_per_token_with_a_json_answer(app, api):  # noqa: F811
+def test_the_api_is_limited_per_token_with_a_json_answer(app, api):
     limit(app, "API_PER_TOKEN", "2 per minute")
 
-    answers = [api.get("/api/v1/workspaces/acme/accounts", headers=AUTH) for _ in range(3)]
+    answers = [api.get("/api/v1/workspaces/acme/accounts", headers=API_AUTH) for _ in range(3)]
 
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert answers[2].json["error"]["code"] == "too_many_requests"
@@ -84,7 +92,7 @@ def test_a_malformed_limit_setting_is_named(tmp_path, value):
 @pytest.mark.reliability(
     "many checks in flight in one workspace", "the rest wait; others unaffected"
 )
-def test_a_workspace_runs_only_so_many_verifications_at_once(app, customer, api):  # noqa: F811
+def test_a_workspace_runs_only_so_many_verifications_at_once(app, customer, api):
     app.config["VERIFICATIONS_IN_FLIGHT"] = 2
     add_account(customer, name="One")
     add_account(customer, name="Two")
@@ -92,7 +100,8 @@ def test_a_workspace_runs_only_so_many_verifications_at_once(app, customer, api)
     third = submit(customer, "/accounts/new", {**VALID_ACCOUNT, "name": "Three"})
     page = customer.get(third.headers["Location"]).text
     account_id = third.headers["Location"].rsplit("/", 1)[1]
-    again = api.post(f"/api/v1/workspaces/acme/accounts/{account_id}/verifications", headers=AUTH)
+    url = f"/api/v1/workspaces/acme/accounts/{account_id}/verifications"
+    again = api.post(url, headers=API_AUTH)
 
     assert "ColdSend is already checking 2 of your accounts" in page
     assert 'data-verification-state="' not in page

@@ -11,8 +11,7 @@ from portal.extensions import db
 from portal.models import AzureAccount, WebhookDelivery
 from portal.verification.steps import Step, StepState, blocking
 
-from .conftest import add_account
-from .test_api import AUTH, api  # noqa: F401 (the API client fixture)
+from .conftest import API_AUTH, add_account
 
 P, F, E, W, S = (StepState.PASSED, StepState.FAILED, StepState.ERROR, StepState.WAITING,
                  StepState.SKIPPED)  # fmt: skip
@@ -47,7 +46,7 @@ def test_the_blocking_step_is_the_first_failed_then_errored_then_waiting(states,
 def test_panel_status_line_history_host_event_webhook_and_api_name_the_same_step(
     app,
     customer,
-    api,  # noqa: F811
+    api,
 ):
     app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"] = "http://127.0.0.1:9/hooks", "x" * 40
     account_id = add_account(
@@ -71,7 +70,7 @@ def test_panel_status_line_history_host_event_webhook_and_api_name_the_same_step
 
     page = customer.get(f"/accounts/{account_id}").text
     listing = customer.get("/").text
-    from_api = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=AUTH).json
+    from_api = api.get(f"/api/v1/workspaces/acme/accounts/{account_id}", headers=API_AUTH).json
 
     assert re.search(
         r'data-failed-step="subscription-id" data-failed-code="SubscriptionDisabled"', page
