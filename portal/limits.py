@@ -8,14 +8,29 @@ if Redis is down, requests go through (the queue is down then too, and the page 
 """
 
 import hashlib
+import ipaddress
 
 from flask import current_app, g, request, session
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+
+
+def client_network():
+    """The client's address, or for IPv6 its /64: one subscriber usually holds a whole /64
+    (RFC 6177), so counting single IPv6 addresses would give an attacker 2**64 counters."""
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:  # a Unix socket's peer, or what a proxy put in X-Forwarded-For: as is
+        return request.remote_addr or ""
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
+
 
 # Its own headers are off: it would put a Retry-After on every answer, a 503's included. Our
 # 429 handler sets Retry-After from the limit that was reached.
-limiter = Limiter(key_func=get_remote_address, swallow_errors=True, strategy="moving-window")
+limiter = Limiter(key_func=client_network, swallow_errors=True, strategy="moving-window")
 
 
 def init_app(app):

@@ -149,6 +149,24 @@ def test_behind_a_proxy_each_client_address_has_its_own_limits(app):
     assert [entry("198.51.100.1"), entry("198.51.100.2"), entry("198.51.100.1")] == [200, 200, 429]
 
 
+@pytest.mark.reliability("entries from many addresses of one IPv6 /64", "one counter: 429")
+def test_an_ipv6_network_counts_as_one_client_and_an_odd_forwarded_address_is_no_500(app):
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    limit(app, "ENTRY", "2 per minute")
+    client = app.test_client()
+
+    def entry(address):
+        headers = {"X-Forwarded-For": address}
+        return client.get(f"/embed?token={link_token(app)}", headers=headers).status_code
+
+    assert [entry("2001:db8:1:2::1"), entry("2001:db8:1:2:ffff::9")] == [200, 200]
+    assert entry("2001:db8:1:2:abcd::3") == 429  # the same /64
+    assert entry("2001:db8:1:3::1") == 200  # the next /64
+    assert [entry("::ffff:198.51.100.7"), entry("198.51.100.7")] == [200, 200]
+    assert entry("198.51.100.7") == 429  # an IPv4-mapped address is that IPv4 address
+    assert entry("not an address") == 200
+
+
 def test_portal_proxies_wraps_the_app_to_read_forwarded_addresses(tmp_path, database_url):
     behind = make_app(database_url, PORTAL_PROXIES="1")
 
