@@ -133,6 +133,7 @@ class AccountForm(FlaskForm):
     name = StringField(
         "Account Name",
         description="A name you will recognise in ColdSend, such as “Production”.",
+        render_kw={"maxlength": 64},
         filters=[lambda value: unwrap(value) if value else value],
         validators=[
             required("Enter a name for this account, such as “Production”."),
@@ -176,6 +177,10 @@ class AccountForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.workspace = workspace
         self.account = account
+
+    def fields_of(self, step_number):
+        """The fields whose values guide step `step_number` produces (none for steps 4, 6)."""
+        return [self[name] for name, step in GUIDE_STEP.items() if step == step_number]
 
     def validate_name(self, field):
         key = AzureAccount.name_key_for(field.data)

@@ -189,7 +189,7 @@ class Verification(db.Model):
     @property
     def progress_key(self):
         """A short fingerprint of what the page shows, so polling can skip unchanged answers."""
-        shown = [self.state.value] + [
+        shown = [self.state.value, str(self.attempt), str(self.recheck_at)] + [
             f"{r.step.value}:{r.state.value}:{r.code}" for r in self.steps
         ]
         return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]

@@ -1,4 +1,4 @@
-"""Helpers the templates use to show dates the way customers read them."""
+"""What the templates use: dates as customers read them, the guide's steps, Azure links."""
 
 from datetime import date
 
@@ -7,6 +7,7 @@ from flask import current_app
 from . import framing
 from .verification import catalogue
 from .verification.clouds import cloud_from
+from .verification.steps import Step
 
 
 def register(app):
@@ -24,6 +25,8 @@ def register(app):
     app.add_template_global(catalogue.FIELD_LABELS, "field_labels")
     app.add_template_global(guide_facts)
     app.add_template_global(frozenset(catalogue.CATALOGUE), "catalogue_codes")
+    app.add_template_global([step for step in Step if step.in_guide], "guide_steps")
+    app.add_template_global(Step.DRY_RUN, "dry_run_step")
 
 
 def guide_facts():

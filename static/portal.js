@@ -47,6 +47,16 @@
     holder.remove();
   }
 
+  // "Back to ColdSend" after a verification passed: only inside the app, which it tells.
+  function offerDone() {
+    if (!hostOrigin) return;
+    for (const button of document.querySelectorAll("[data-portal-done]")) button.hidden = false;
+  }
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-portal-done]");
+    if (button) tell("done", { account_id: button.dataset.portalDone });
+  });
+
   let toldHeight = 0;
   function tellHeight() {
     const height = Math.ceil(document.body.getBoundingClientRect().height);
@@ -75,10 +85,12 @@
     tell("ready", { height: Math.ceil(document.body.getBoundingClientRect().height) });
     tellQueuedEvents();
     tellVerification();
+    offerDone();
     new ResizeObserver(tellHeight).observe(document.body);
   });
   document.addEventListener("htmx:afterSettle", () => {
     tellQueuedEvents();
     tellVerification();
+    offerDone();
   });
 })();

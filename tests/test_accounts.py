@@ -51,7 +51,7 @@ def test_account_page_shows_when_the_secret_was_set_and_never_the_secret(custome
     page = customer.get(f"/accounts/{account_id}").text
 
     assert "Production" in page
-    assert f"Set on {date.today().day} {date.today():%B %Y}" in page
+    assert f"set on {date.today().day} {date.today():%B %Y}" in page
     assert CLIENT_SECRET not in page
 
 

@@ -34,7 +34,7 @@ def test_customer_follows_the_link_corrects_a_mistake_and_saves_an_account(app, 
     page.goto(f"{live_server}/embed?token={link_token(app)}")
 
     expect(page).to_have_url(f"{live_server}/accounts/new")
-    expect(page.get_by_role("heading", name="Connect Azure in six steps")).to_be_visible()
+    expect(page.get_by_role("heading", name="Connect an Azure subscription")).to_be_visible()
     fill(page, **{**VALID_ACCOUNT, "client_secret": VALID_ACCOUNT["subscription_id"]})
     page.get_by_role("button", name="Verify").click()
 

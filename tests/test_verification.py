@@ -439,7 +439,7 @@ def test_a_policy_denial_names_the_assignment_and_the_resource_group(app, custom
     _, page = verify(app, customer, subscription_id=azure.SUB_POLICY_DENIED)
 
     step = step_html(page, "dry-run")
-    assert "Dry run: ColdSend can create your email service (nothing is created)" in step
+    assert "Dry run: ColdSend can create your email service (nothing is created)" in page
     assert "a policy assignment, Contoso guardrails, denies the resource coldsend-email" in step
     assert "(its policy: Allowed resource types)" in step
     assert "exempt this subscription from that assignment" in step
