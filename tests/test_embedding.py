@@ -97,6 +97,10 @@ def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocke
     # The session lived in the header alone: the portal's site kept no cookie.
     assert [c for c in strict_context.cookies() if c["domain"] == "127.0.0.1"] == []
 
+    portal.get_by_role("button", name="Back to ColdSend").click()
+    expect(page.locator('#events li[data-type="done"]')).to_have_count(1)
+    assert events(page, "done")[0]["account_id"] == finished["account_id"]
+
 
 def test_a_failed_verification_names_the_failing_step_to_the_host(
     app, https_port, worker, strict_context

@@ -1,4 +1,4 @@
-"""The workspace's Azure accounts: the guide beside the form, the list, one account, changes."""
+"""The workspace's Azure accounts: the guide with its fields, the list, one account, changes."""
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -35,7 +35,7 @@ def index():
 @workspace_required
 @starts_verification
 def new():
-    """Show the guide beside the credentials form; save the account when the form is valid."""
+    """Show the guide with a field in each step; save the account when the form is valid."""
     form = AccountForm(workspace=g.workspace)
     status = None
     if form.validate_on_submit():

@@ -1,0 +1,134 @@
+"""The guide and the form as one, at the widths an iframe gets, in headless Chromium."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from fake_azure import scenarios as azure
+from portal import jobs
+from portal.extensions import db
+from portal.models import Verification
+
+from .conftest import add_account, link_token, work_off
+from .test_browser import GOOD as AZURE
+from .test_browser import WRONG_SECRET
+
+GOOD = {
+    "Account Name": "Production",
+    "Tenant ID": azure.TENANT,
+    "Client ID": azure.APP_CONTRIBUTOR,
+    "Client Secret": azure.SECRET,
+    "Subscription ID": azure.SUB_READY,
+}
+WIDTHS = [400, 700, 1280]
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{width}px" for width in WIDTHS])
+def sized_page(request, chromium):
+    """A page `width` px wide and 700 px high: what a ColdSend iframe often gets."""
+    context = chromium.new_context(viewport={"width": request.param, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def fill(page, values):
+    for label, value in values.items():
+        page.get_by_label(label, exact=True).fill(value)
+
+
+def overflows_sideways(page):
+    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+
+def test_the_first_field_is_on_the_first_screen_and_nothing_scrolls_sideways(
+    app, live_server, sized_page
+):
+    page = sized_page
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+
+    name = page.get_by_label("Account Name", exact=True)
+    box = name.bounding_box()
+    assert box["y"] + box["height"] <= 700, box
+    assert not overflows_sideways(page)
+    # Each value's field sits in the guide step that produces it.
+    for step, label in [
+        (1, "Tenant ID"),
+        (2, "Client ID"),
+        (3, "Client Secret"),
+        (5, "Subscription ID"),
+    ]:
+        expect(page.locator(f"#step-{step}").get_by_label(label, exact=True)).to_be_visible()
+
+
+def test_a_failed_steps_fix_is_inside_its_own_section_at_every_width(
+    app, live_server, customer, sized_page
+):
+    account_id = add_account(customer, **{**AZURE, "client_secret": WRONG_SECRET})
+    work_off(app)
+    page = sized_page
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+
+    section = page.locator("#step-3")
+    expect(section.locator('[data-step="client-secret"]')).to_have_attribute("data-state", "failed")
+    expect(section.locator(".guidance")).to_contain_text("Azure rejected the client secret.")
+    expect(section.locator("details.how")).to_have_attribute("open", "")
+    expect(page.locator("#step-1 details.how")).not_to_have_attribute("open", "")
+    assert not overflows_sideways(page)
+
+
+def test_the_secret_is_kept_after_another_fields_mistake_and_cleared_when_it_is_the_mistake(
+    app, live_server, page
+):
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    fill(page, {**GOOD, "Tenant ID": "not a tenant\n"})
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Tenant ID")
+    expect(page.get_by_label("Client Secret", exact=True)).to_have_value(azure.SECRET)
+    assert azure.SECRET not in page.content()  # kept by the browser, never sent back
+
+    fill(page, {"Tenant ID": azure.TENANT, "Client Secret": azure.SUB_READY})  # a GUID
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Secret ID")
+    expect(page.get_by_label("Client Secret", exact=True)).to_have_value("")
+    expect(page.locator("#client_secret-error")).to_contain_text("We cleared the field")
+
+    fill(page, {"Client Secret": azure.SECRET})
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Production")).to_be_visible()
+
+
+def test_while_the_role_propagates_the_count_and_time_advance_without_a_reload(
+    app, live_server, customer, page
+):
+    app.config["RECHECK_DELAYS"] = (60, 120, 180)
+    account_id = add_account(customer, **{**AZURE, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+    page.evaluate("window.stayedOnThisPage = true")
+
+    expect(page.get_by_role("heading", name="Waiting for Azure to apply the role")).to_be_visible()
+    expect(page.locator('[data-step="permissions"]')).to_contain_text(
+        "Waiting for Azure to apply the role"
+    )
+    recheck = page.locator(".recheck")
+    expect(recheck).to_contain_text("check 2 of 4")
+    first_time = re.search(r"\d\d:\d\d:\d\d", recheck.inner_text()).group()
+
+    with app.app_context():  # the re-check the scheduler would start in 60 s, now
+        verification = db.session.scalars(db.select(Verification)).one()
+        jobs.verify(verification.id)
+
+    expect(recheck).to_contain_text("check 3 of 4", timeout=10_000)
+    assert first_time not in recheck.inner_text()
+    assert page.evaluate("window.stayedOnThisPage") is True
+    page.goto(f"{live_server}/")
+    expect(page.get_by_role("row", name=re.compile("Production"))).to_contain_text(
+        "Waiting for the role"
+    )
