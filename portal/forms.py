@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 from .identifiers import NIL_GUID, WRAPPING, canonical_domain, canonical_guid, contains_guid, unwrap
 from .models import AzureAccount
 
-# Guide step that tells where each value is found; the template links hints and errors to it.
+# The guide step that produces each value: the form shows each field inside its step.
 GUIDE_STEP = {
     "tenant_id": 1,
     "client_id": 2,
@@ -216,9 +216,6 @@ class AccountForm(FlaskForm):
                 "This date has passed, so the secret has expired. Create a new secret and paste "
                 "its Value."
             )
-
-    def guide_step(self, field):
-        return GUIDE_STEP.get(field.name)
 
     def fill(self, account):
         """Copy the validated values onto `account`, replacing the secret only if one was given."""

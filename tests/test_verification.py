@@ -529,8 +529,9 @@ def test_user_impersonation_is_informational_never_passed_or_failed(app, custome
     _, page = verify(app, customer)
 
     step = step_html(page, "permissions")
-    assert 'data-info="user-impersonation"' in step
-    assert "Not checked, and not needed" in step
+    assert "user_impersonation" not in step  # not a result: the guide's step 4 says why
+    assert 'data-info="user-impersonation"' in page
+    assert "It is not needed, and not checked" in page
 
 
 def test_throttling_is_waited_out_as_retry_after_says(app, customer, fake_azure):
