@@ -1,6 +1,6 @@
 """Response headers that keep the portal's pages private and its scripts our own."""
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 
 def register(app):
@@ -16,7 +16,8 @@ def add_security_headers(response):
             production=current_app.config["PORTAL_ENV"] == "production",
         )
     )
-    if response.mimetype == "text/html":
+    # Pages, partials, the API's JSON (credentials among them), error answers: none may be kept.
+    if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
     return response
 

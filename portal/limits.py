@@ -16,16 +16,35 @@ from flask_limiter import Limiter
 
 def client_network():
     """The client's address, or for IPv6 its /64: one subscriber usually holds a whole /64
-    (RFC 6177), so counting single IPv6 addresses would give an attacker 2**64 counters."""
-    try:
-        address = ipaddress.ip_address(request.remote_addr or "")
-    except ValueError:  # a Unix socket's peer, or what a proxy put in X-Forwarded-For: as is
+    (RFC 6177), so counting single IPv6 addresses would give an attacker 2**64 counters.
+
+    Behind a proxy (PORTAL_PROXIES) the address is the one it forwarded, written as proxies
+    write it (Azure Application Gateway adds a port); a forwarded value that is no address
+    counts as the proxy's own, so made-up values cannot each get a counter of their own."""
+    address = parsed_address(request.remote_addr or "")
+    if address is None:
+        peer = request.environ.get("werkzeug.proxy_fix.orig", request.environ)["REMOTE_ADDR"]
+        address = parsed_address(peer or "")
+    if address is None:  # a Unix socket's peer
         return request.remote_addr or ""
     if address.version == 4:
         return str(address)
     if address.ipv4_mapped:
         return str(address.ipv4_mapped)
     return str(ipaddress.ip_network(f"{address}/64", strict=False))
+
+
+def parsed_address(text):
+    """An IP address written alone, with a port ("1.2.3.4:80", "[::1]:80") or a zone; or None."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        return ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
 
 
 # Its own headers are off: it would put a Retry-After on every answer, a 503's included. Our

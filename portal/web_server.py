@@ -26,6 +26,9 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("PORTAL_WEB_THREADS", "8"))
 control_socket_disable = True
+# Requests are short (verifications run in the worker): a stop need not wait 30 s for clients
+# that stalled.
+graceful_timeout = 10
 accesslog = "-"
 # Paths only: the entry link's query string carries a sign-in token.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'

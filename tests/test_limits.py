@@ -164,7 +164,12 @@ def test_an_ipv6_network_counts_as_one_client_and_an_odd_forwarded_address_is_no
     assert entry("2001:db8:1:3::1") == 200  # the next /64
     assert [entry("::ffff:198.51.100.7"), entry("198.51.100.7")] == [200, 200]
     assert entry("198.51.100.7") == 429  # an IPv4-mapped address is that IPv4 address
-    assert entry("not an address") == 200
+    # Ports and brackets as proxies write them are the same client; made-up values are the
+    # proxy's own address, one counter between them.
+    assert [entry("198.51.100.8:4431"), entry("[::ffff:198.51.100.8]:80")] == [200, 200]
+    assert entry("198.51.100.8") == 429
+    assert [entry("not an address"), entry("010.009.009.009")] == [200, 200]
+    assert entry("made up") == 429
 
 
 def test_portal_proxies_wraps_the_app_to_read_forwarded_addresses(tmp_path, database_url):
