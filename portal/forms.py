@@ -4,12 +4,14 @@ Every message says what is wrong in the customer's terms and the template links 
 step that shows where the right value is.
 """
 
+from contextlib import suppress
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, PasswordField, StringField
+from wtforms import DateField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
+from . import fast_path
 from .identifiers import NIL_GUID, WRAPPING, canonical_domain, canonical_guid, contains_guid, unwrap
 from .models import AzureAccount
 
@@ -52,6 +54,14 @@ class ExpiryDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Enter the date as year-month-day, such as 2028-11-26.") from None
+
+
+class CommandOutputField(TextAreaField):
+    """What the one-command setup printed. It holds the client secret, so like a password field
+    it is never rendered back; the browser keeps it across an answer (hx-preserve)."""
+
+    def _value(self):
+        return ""
 
 
 def required(message):
@@ -173,10 +183,39 @@ class AccountForm(FlaskForm):
         ],
     )
 
+    command_output = CommandOutputField(
+        "What the command printed",
+        description="Paste all of it: the fields below fill themselves. It is never stored.",
+        validators=[Optional()],
+    )
+
     def __init__(self, *args, workspace, account=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.workspace = workspace
         self.account = account
+
+    def validate(self, extra_validators=None):
+        with suppress(fast_path.OutputError):  # validate_command_output says why
+            self.take_command_output()
+        return super().validate(extra_validators)
+
+    def take_command_output(self):
+        """Fill each field left empty from the pasted output: what was typed wins. Return the
+        names of the fields filled; raise fast_path.OutputError if the output is unreadable."""
+        if not self.command_output.data:
+            return []
+        values = fast_path.read(self.command_output.data)
+        filled = [name for name, value in values.items() if not self[name].data]
+        for name in filled:
+            self[name].process_formdata([values[name]])
+        return filled
+
+    def validate_command_output(self, field):
+        if field.data:
+            try:
+                fast_path.read(field.data)
+            except fast_path.OutputError as error:
+                raise StopValidation(str(error)) from None
 
     def fields_of(self, step_number):
         """The fields whose values guide step `step_number` produces (none for steps 4, 6)."""

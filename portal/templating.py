@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import current_app
 
-from . import framing
+from . import fast_path, framing
 from .verification import catalogue
 from .verification.clouds import cloud_from
 from .verification.steps import Step
@@ -27,6 +27,7 @@ def register(app):
     app.add_template_global(frozenset(catalogue.CATALOGUE), "catalogue_codes")
     app.add_template_global([step for step in Step if step.in_guide], "guide_steps")
     app.add_template_global(Step.DRY_RUN, "dry_run_step")
+    app.add_template_global(fast_path.commands, "cloud_shell_commands")
 
 
 def guide_facts():

@@ -57,6 +57,23 @@
     if (button) tell("done", { account_id: button.dataset.portalDone });
   });
 
+  // Copy buttons: the clipboard where the browser allows it (a cross-site iframe needs the
+  // host's allow="clipboard-write"), else the text selected, for Ctrl+C.
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy]");
+    const source = button && document.querySelector(button.dataset.copy);
+    if (!source) return;
+    const label = button.dataset.label || (button.dataset.label = button.textContent);
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      button.textContent = "Copied";
+    } catch {
+      window.getSelection().selectAllChildren(source);
+      button.textContent = "Selected: press Ctrl+C";
+    }
+    setTimeout(() => { button.textContent = label; }, 3000);
+  });
+
   let toldHeight = 0;
   function tellHeight() {
     const height = Math.ceil(document.body.getBoundingClientRect().height);

@@ -13,6 +13,7 @@ from portal.models import Verification
 from .conftest import add_account, link_token, work_off
 from .test_browser import GOOD as AZURE
 from .test_browser import WRONG_SECRET
+from .test_fast_path import command_output
 
 GOOD = {
     "Account Name": "Production",
@@ -132,3 +133,33 @@ def test_while_the_role_propagates_the_count_and_time_advance_without_a_reload(
     expect(page.get_by_role("row", name=re.compile("Production"))).to_contain_text(
         "Waiting for the role"
     )
+
+
+def test_the_fast_path_fills_the_form_from_one_paste_and_connects(app, live_server, worker, page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.get_by_text("Faster: set it all up with one command").click()
+    page.get_by_label("Subscription ID", exact=True).fill(azure.SUB_READY)
+    page.get_by_label("Subscription ID", exact=True).blur()
+
+    commands = page.locator("#commands-text")
+    expect(commands).to_contain_text(f"SUBSCRIPTION_ID={azure.SUB_READY}")
+    page.get_by_role("button", name="Copy the commands").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == commands.inner_text().strip()
+
+    page.get_by_label("What the command printed").fill(command_output(name="From Cloud Shell"))
+
+    expect(page.get_by_label("Tenant ID", exact=True)).to_have_value(azure.TENANT)
+    expect(page.get_by_label("Client ID", exact=True)).to_have_value(azure.APP_CONTRIBUTOR)
+    expect(page.get_by_label("Account Name", exact=True)).to_have_value("From Cloud Shell")
+    expect(page.get_by_label("Client Secret", exact=True)).to_have_attribute(
+        "placeholder", re.compile("Taken from what you pasted")
+    )
+    expect(page.locator("#command-output-status")).to_contain_text("Filled")
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page.locator("#verification")).to_have_attribute(
+        "data-verification-state", "passed", timeout=20_000
+    )
+    assert azure.SECRET not in page.content()

@@ -8,9 +8,11 @@ from sqlalchemy import text
 from fake_azure import scenarios as azure
 from portal.extensions import db
 
-from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, submit, work_off
+from .conftest import CLIENT_SECRET, VALID_ACCOUNT, add_account, csrf_token, submit, work_off
+from .test_fast_path import command_output
 
 REPLACEMENT = "Rr7Q~ReplacementSecret.0123456789_abcdefg"
+PASTED = "Pp7Q~PastedFromCloudShell.0123456789_abcd"
 
 
 def test_saved_secret_is_found_in_no_response_log_or_database_file(app, customer, caplog):
@@ -29,6 +31,13 @@ def test_saved_secret_is_found_in_no_response_log_or_database_file(app, customer
         customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": REPLACEMENT}
     )
     submit(customer, "/accounts/new", {**VALID_ACCOUNT, "name": "x" * 80})  # an invalid form too
+    # The one-command setup: its output holds a secret, read live and on submit, with a mistake.
+    output = command_output(PASTED, name="Pasted")
+    submit(customer, "/accounts/new", {"command_output": output, "tenant_id": "oops"})
+    customer.post(
+        "/accounts/command-output",
+        data={"command_output": output, "csrf_token": csrf_token(customer, "/accounts/new")},
+    )
     for path in [
         "/",
         f"/accounts/{account_id}",
@@ -37,7 +46,7 @@ def test_saved_secret_is_found_in_no_response_log_or_database_file(app, customer
     ]:
         customer.get(path)
 
-    for secret in (CLIENT_SECRET, REPLACEMENT):
+    for secret in (CLIENT_SECRET, REPLACEMENT, PASTED):
         for response in responses:
             assert secret not in response.get_data(as_text=True)
             assert secret not in str(response.headers)

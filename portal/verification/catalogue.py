@@ -43,6 +43,7 @@ GUIDE_PAGES = {
     "entra_overview": ENTRA_OVERVIEW,
     "app_registrations": APP_REGISTRATIONS,
     "subscriptions": SUBSCRIPTIONS,
+    "cloud_shell": "{portal}/#cloudshell/",
 }
 
 ASSIGN_CONTRIBUTOR = (

@@ -1,9 +1,9 @@
 """The workspace's Azure accounts: the guide with its fields, the list, one account, changes."""
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .. import jobs, verifying
+from .. import fast_path, jobs, verifying
 from ..errors import BUSY_RETRY_AFTER
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
@@ -49,6 +49,30 @@ def new():
             return redirect(url_for("accounts.show", account_id=account.id), 303)
     status = status or (422 if form.errors else 200)
     return render_template("accounts/new.html", form=form), status, retry_after(status)
+
+
+@bp.get("/accounts/commands")
+@workspace_required
+def commands():
+    """The Cloud Shell commands for the Subscription ID typed so far (htmx)."""
+    subscription_id = request.args.get("subscription_id", "")
+    return render_template("accounts/_commands.html", subscription_id=subscription_id)
+
+
+@bp.post("/accounts/command-output")
+@workspace_required
+def command_output():
+    """Read what the one-command setup printed and fill the empty fields with it (htmx).
+
+    The text is read here and forgotten: never stored, logged or sent back."""
+    form = AccountForm(workspace=g.workspace)
+    try:
+        filled, problem = [form[name] for name in form.take_command_output()], None
+    except fast_path.OutputError as error:
+        filled, problem = [], str(error)
+    return render_template(
+        "accounts/_command_output.html", form=form, filled=filled, problem=problem
+    )
 
 
 @bp.get("/accounts/<account_id>")
