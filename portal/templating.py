@@ -1,6 +1,8 @@
 """What the templates use: dates as customers read them, the guide's steps, Azure links."""
 
-from datetime import date
+from datetime import UTC, date
+
+from markupsafe import Markup
 
 from flask import current_app
 
@@ -64,13 +66,20 @@ def portal_link(guidance, account, facts=None):
 
 
 def clock(value):
-    """Show a time of day to the second, such as 14:05:30."""
-    return f"{value:%H:%M:%S}"
+    """A time of day to the second, such as 14:05:30 UTC, which the page shows in the
+    customer's own time zone when the browser tells it (portal.js)."""
+    return _time(value, "clock", f"{value:%H:%M:%S} UTC")
 
 
 def moment(value):
-    """Show a time as the day and the minute, in UTC, such as 26 November 2026, 14:05 UTC."""
-    return f"{day(value)}, {value:%H:%M} UTC"
+    """A day and minute, such as 26 November 2026, 14:05 UTC, shown like `clock`."""
+    return _time(value, "moment", f"{day(value)}, {value:%H:%M} UTC")
+
+
+def _time(value, style, text):
+    # Stored times are naive UTC.
+    instant = value.replace(tzinfo=UTC).isoformat()
+    return Markup(f'<time datetime="{instant}" data-style="{style}">{text}</time>')
 
 
 def day(value):

@@ -1,6 +1,7 @@
 """The guide and the form as one, at the widths an iframe gets, in headless Chromium."""
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -163,3 +164,23 @@ def test_the_fast_path_fills_the_form_from_one_paste_and_connects(app, live_serv
         "data-verification-state", "passed", timeout=20_000
     )
     assert azure.SECRET not in page.content()
+
+
+def test_times_are_shown_in_the_customers_time_zone_in_one_format(
+    app, live_server, customer, chromium
+):
+    account_id = add_account(customer, **AZURE)
+    work_off(app)
+    context = chromium.new_context(timezone_id="Asia/Kolkata")  # UTC+05:30, no summer time
+    page = context.new_page()
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+
+    finished = page.locator(".reference time")
+    utc = datetime.fromisoformat(finished.get_attribute("datetime"))
+    local = utc + timedelta(hours=5, minutes=30)
+    expect(finished).to_have_text(
+        f"{local.day} {local:%B %Y}, {local:%H:%M} {finished.inner_text().rsplit(' ', 1)[1]}"
+    )
+    assert not finished.inner_text().endswith("UTC")
+    context.close()
