@@ -2,9 +2,8 @@
 
 from datetime import UTC, date
 
-from markupsafe import Markup
-
 from flask import current_app
+from markupsafe import Markup
 
 from . import fast_path, framing
 from .verification import catalogue
@@ -79,7 +78,7 @@ def moment(value):
 def _time(value, style, text):
     # Stored times are naive UTC.
     instant = value.replace(tzinfo=UTC).isoformat()
-    return Markup(f'<time datetime="{instant}" data-style="{style}">{text}</time>')
+    return Markup('<time datetime="{}" data-style="{}">{}</time>').format(instant, style, text)
 
 
 def day(value):

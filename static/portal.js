@@ -60,12 +60,13 @@
   // Copy buttons: the clipboard where the browser allows it (a cross-site iframe needs the
   // host's allow="clipboard-write"), else the text selected, for Ctrl+C.
   document.addEventListener("click", async (event) => {
-    const button = event.target.closest("[data-copy]");
-    const source = button && document.querySelector(button.dataset.copy);
-    if (!source) return;
+    const button = event.target.closest("[data-copy], [data-copy-text]");
+    if (!button) return;
+    const source = button.dataset.copy ? document.querySelector(button.dataset.copy) : button.previousElementSibling;
+    const text = button.dataset.copyText ?? source.textContent.trim();
     const label = button.dataset.label || (button.dataset.label = button.textContent);
     try {
-      await navigator.clipboard.writeText(source.textContent.trim());
+      await navigator.clipboard.writeText(text);
       button.textContent = "Copied";
     } catch {
       window.getSelection().selectAllChildren(source);

@@ -184,3 +184,41 @@ def test_times_are_shown_in_the_customers_time_zone_in_one_format(
     )
     assert not finished.inner_text().endswith("UTC")
     context.close()
+
+
+def test_the_accounts_list_fits_without_clipping_or_tall_dates(
+    app, live_server, customer, sized_page
+):
+    for name in ("Production", "A much longer account name for the marketing team"):
+        add_account(customer, **AZURE, name=name)
+    work_off(app)
+    page = sized_page
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+
+    expect(page.get_by_role("heading", name="Azure accounts")).to_be_visible()
+    assert not overflows_sideways(page)
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)")
+    for date in page.locator("td[data-label='Last verified'] time").all():
+        assert date.bounding_box()["height"] < 2.5 * line  # two lines at most
+    for code in page.locator(".accounts code").all():
+        assert code.evaluate("element => element.scrollWidth <= element.clientWidth + 1")
+
+
+def test_every_id_on_an_account_has_a_copy_button(app, live_server, customer, page):
+    account_id = add_account(customer, **AZURE)
+    work_off(app)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+
+    for name, value in [
+        ("Tenant ID", azure.TENANT),
+        ("Client ID", azure.APP_CONTRIBUTOR),
+        ("Subscription ID", azure.SUB_READY),
+    ]:
+        page.get_by_role("button", name=f"Copy the {name}").click()
+        assert page.evaluate("navigator.clipboard.readText()") == value
+    page.get_by_role("button", name="Copy the reference").click()
+    assert page.evaluate("navigator.clipboard.readText()") == page.locator(
+        "#verification"
+    ).get_attribute("data-verification-id")

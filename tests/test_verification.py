@@ -338,7 +338,9 @@ def test_conditional_access_names_the_sign_in_to_look_for_and_asks_no_new_values
     _, page = verify(app, customer, client_id=azure.APP_CONDITIONAL_ACCESS)
 
     step = step_html(page, "client-id")
-    correlation_id = re.search(r"Correlation ID</dt><dd><code>([0-9a-f-]{36})", step).group(1)
+    correlation_id = re.search(
+        r"Correlation ID</dt><dd>\s*<span class=\"copyable\"><code>([0-9a-f-]{36})", step
+    ).group(1)
     assert f"find the correlation ID {correlation_id}" in step
     assert "Your Client ID and secret are right" in step
     assert "Change the" not in step
