@@ -19,8 +19,50 @@
   function applyAppearance({ theme, accent }) {
     if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
     if (typeof accent === "string" && /^#[0-9a-f]{6}$/i.test(accent)) {
-      document.documentElement.style.setProperty("--accent", accent);
+      const [light, dark] = [LIGHT, DARK].map((scheme) => readable(accent, scheme));
+      document.documentElement.style.setProperty("--accent", `light-dark(${light}, ${dark})`);
     }
+  }
+
+  // The host's accent fills buttons (under text of the page's background colour) and colours
+  // links (on the background and on panels), so it must keep 4.5:1 (WCAG AA) against each, in
+  // each scheme: darkened for the light scheme, lightened for the dark one, as far as needed.
+  // The backgrounds are portal.css's --background and --panel.
+  const LIGHT = { surfaces: ["#ffffff", "#f6f8fa"], step: -0.02 };
+  const DARK = { surfaces: ["#0d1117", "#161b22"], step: 0.02 };
+  function readable(hex, { surfaces, step }) {
+    let [h, s, l] = hsl(hex);
+    let color = hex.toLowerCase();
+    // 50 steps of 2 % reach black or white, which pass on every surface.
+    for (let i = 0; i < 50 && Math.min(...surfaces.map((surface) => contrast(color, surface))) < 4.5; i++) {
+      l = Math.min(1, Math.max(0, l + step));
+      color = fromHsl(h, s, l);
+    }
+    return color;
+  }
+  function channels(hex) {
+    return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+  }
+  function luminance(hex) {  // WCAG 2.x relative luminance
+    const [r, g, b] = channels(hex).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+  function contrast(a, b) {
+    const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (high + 0.05) / (low + 0.05);
+  }
+  function hsl(hex) {
+    const [r, g, b] = channels(hex);
+    const max = Math.max(r, g, b), min = Math.min(r, g, b), l = (max + min) / 2, d = max - min;
+    if (d === 0) return [0, 0, l];
+    const s = d / (1 - Math.abs(2 * l - 1));
+    const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+    return [(h * 60 + 360) % 360, s, l];
+  }
+  function fromHsl(h, s, l) {
+    const c = (1 - Math.abs(2 * l - 1)) * s, x = c * (1 - Math.abs(((h / 60) % 2) - 1)), m = l - c / 2;
+    const [r, g, b] = [[c, x, 0], [x, c, 0], [0, c, x], [0, x, c], [x, 0, c], [c, 0, x]][Math.floor(h / 60) % 6];
+    return "#" + [r, g, b].map((v) => Math.round((v + m) * 255).toString(16).padStart(2, "0")).join("");
   }
 
   // A start is told once per verification; an end only after the page saw it running.
