@@ -222,3 +222,43 @@ def test_every_id_on_an_account_has_a_copy_button(app, live_server, customer, pa
     assert page.evaluate("navigator.clipboard.readText()") == page.locator(
         "#verification"
     ).get_attribute("data-verification-id")
+
+
+def focused(page):
+    """What has the keyboard focus: its accessible name, as a screen reader says it."""
+    return page.evaluate(
+        """() => {
+          const element = document.activeElement;
+          const label = element.labels && element.labels[0];
+          return (label ? label.textContent : element.textContent).trim().split("\\n")[0];
+        }"""
+    )
+
+
+def test_the_form_works_from_the_keyboard_alone(app, live_server, page):
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    expect(page.get_by_label("Account Name", exact=True)).to_be_visible()
+
+    visited = []
+    for _ in range(7):
+        page.keyboard.press("Tab")
+        visited.append(focused(page))
+    assert visited == [
+        "Skip to main content",
+        "ColdSend Azure Connect",
+        "Account Name",
+        "Faster: set it all up with one command",
+        "How to do it in Azure",
+        "Azure portal, on Microsoft Entra ID",
+        "Tenant ID",
+    ]
+    page.keyboard.type(azure.TENANT)
+    page.keyboard.press("Enter")  # submits, as in any form
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    page.keyboard.press("Tab")
+    assert focused(page).startswith("Account Name: Enter a name")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Account Name", exact=True)).to_be_focused()
+    expect(page.get_by_label("Tenant ID", exact=True)).to_have_value(azure.TENANT)
