@@ -69,14 +69,14 @@ def test_every_page_state_has_no_violation_with_a_strong_accent_in_either_scheme
     page.goto(f"{live_server}/embed?token={link_token(app, theme=theme, accent=accent)}")
     page.get_by_text("Faster: set it all up with one command").click()
     # The accent is the host's, adjusted only as far as contrast needs.
-    button = page.get_by_role("button", name="Verify")
+    button = page.get_by_role("button", name="Verify", exact=True)
     color = button.evaluate("element => getComputedStyle(element).backgroundColor")
     assert color != "rgb(11, 92, 173)"  # not our own blue
     assert (color == "rgb(123, 44, 191)") == (theme == "light" and accent == "#7b2cbf")
     states = {"the form, the fast path open": every_violation(page)}
 
     page.get_by_label("Tenant ID", exact=True).fill("not a tenant")
-    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Verify", exact=True).click()
     expect(page.get_by_role("alert")).to_be_visible()
     states["the form with errors"] = every_violation(page)
 
@@ -94,7 +94,7 @@ def test_every_page_state_has_no_violation_with_a_strong_accent_in_either_scheme
             "Subscription ID": azure.SUB_READY,
         }.items():
             page.get_by_label(label, exact=True).fill(value)
-        page.get_by_role("button", name="Verify").click()
+        page.get_by_role("button", name="Verify", exact=True).click()
         expect(page.locator(f'#verification[data-verification-state="{state}"]')).to_be_visible(
             timeout=20_000
         )

@@ -55,6 +55,9 @@ def test_the_first_field_is_on_the_first_screen_and_nothing_scrolls_sideways(
     box = name.bounding_box()
     assert box["y"] + box["height"] <= 700, box
     assert not overflows_sideways(page)
+    # Where the customer starts is open; each later step's instructions are one click away.
+    expect(page.locator("details.how[open]")).to_have_count(1)
+    expect(page.locator("#step-1 details.how")).to_have_attribute("open", "")
     # Each value's field sits in the guide step that produces it.
     for step, label in [
         (1, "Tenant ID"),
@@ -158,7 +161,7 @@ def test_the_fast_path_fills_the_form_from_one_paste_and_connects(app, live_serv
         "placeholder", re.compile("Taken from what you pasted")
     )
     expect(page.locator("#command-output-status")).to_contain_text("Filled")
-    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Verify these values").click()
 
     expect(page.locator("#verification")).to_have_attribute(
         "data-verification-state", "passed", timeout=20_000
