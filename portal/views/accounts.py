@@ -60,18 +60,25 @@ def commands():
 
 
 @bp.post("/accounts/command-output")
+@bp.post("/accounts/<account_id>/command-output")
 @workspace_required
-def command_output():
-    """Read what the one-command setup printed and fill the empty fields with it (htmx).
+def command_output(account_id=None):
+    """Read what the one-command setup printed and fill the fields with it (htmx), on the new
+    account's form or an account's edit form.
 
     The text is read here and forgotten: never stored, logged or sent back."""
-    form = AccountForm(workspace=g.workspace)
+    account = account_or_404(account_id) if account_id else None
+    form_class = EditAccountForm if account else AccountForm
+    form = form_class(workspace=g.workspace, account=account)
     try:
-        filled, problem = [form[name] for name in form.take_command_output()], None
+        filled, problem = form.take_command_output(pasting=True), None
     except fast_path.OutputError as error:
         filled, problem = [], str(error)
     return render_template(
-        "accounts/_command_output.html", form=form, filled=filled, problem=problem
+        "accounts/_command_output.html",
+        form=form,
+        filled=[form[name] for name in filled],
+        problem=problem,
     )
 
 
