@@ -167,6 +167,8 @@ def test_the_fast_path_fills_the_form_from_one_paste_and_connects(app, live_serv
         "data-verification-state", "passed", timeout=20_000
     )
     assert azure.SECRET not in page.content()
+    # Outside the ColdSend app there is nothing to go back to.
+    expect(page.get_by_role("button", name="Back to ColdSend")).to_be_hidden()
 
 
 def test_times_are_shown_in_the_customers_time_zone_in_one_format(
@@ -201,7 +203,7 @@ def test_the_accounts_list_fits_without_clipping_or_tall_dates(
     expect(page.get_by_role("heading", name="Azure accounts")).to_be_visible()
     assert not overflows_sideways(page)
     line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)")
-    for date in page.locator("td[data-label='Last verified'] time").all():
+    for date in page.locator("td[data-label='Last passed'] time").all():
         assert date.bounding_box()["height"] < 2.5 * line  # two lines at most
     for code in page.locator(".accounts code").all():
         assert code.evaluate("element => element.scrollWidth <= element.clientWidth + 1")

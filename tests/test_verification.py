@@ -8,9 +8,11 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from flask import render_template
 from redis import Redis
 
 from fake_azure import scenarios as azure
+from portal.models import StepResult
 from portal.verification import catalogue, checks, dry_run
 from portal.verification.azure import AzureSession
 from portal.verification.clouds import cloud_from
@@ -637,3 +639,16 @@ def test_register_it_for_me_is_offered_once_under_step_6_even_beside_a_warning(a
 
     assert page.count("Register it for me</button>") == 1
     assert "Register it for me</button>" in step_html(page, "communication-provider")
+
+
+@pytest.mark.parametrize(
+    ("step", "words"),
+    [
+        (Step.PERMISSIONS, "Waiting for Azure to apply the role"),
+        (Step.COMMUNICATION_PROVIDER, "Azure is still working on it"),
+    ],
+)
+def test_a_waiting_step_says_what_it_waits_for(app, step, words):
+    row = StepResult(step=step, state=StepState.WAITING, facts={})
+    with app.test_request_context():
+        assert words in render_template("verifications/_step.html", row=row, verification=None)

@@ -61,7 +61,7 @@ ROLE_ON_THE_SUBSCRIPTION = (
 RENEW_SECRET = (
     "Open your app's Certificates & secrets page and choose New client secret.",
     "Copy the new secret's Value column at once (not the Secret ID), and note its expiry date.",
-    "Paste it into Client Secret here (use Change details) and verify again.",
+    "Paste it into Client Secret (step 3 of the guide) and verify again.",
 )
 CONDITIONAL_ACCESS = (
     "{portal}/#view/Microsoft_AAD_ConditionalAccess/ConditionalAccessBlade/~/Policies"
