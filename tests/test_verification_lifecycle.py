@@ -196,6 +196,7 @@ def test_while_waiting_for_a_role_the_page_says_when_it_checks_again_and_can_sto
     page = customer.get(f"/accounts/{account_id}").text
     assert verification_state(page) == "failed"
     assert markers(page)["permissions"] == ("failed", "NoRoleAssignment")
+    assert "We check again" not in page and "Waiting for" not in page  # nothing more promised
 
 
 def test_re_checks_give_up_after_the_last_pause(app, customer):
