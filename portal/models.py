@@ -98,16 +98,22 @@ class AzureAccount(db.Model):
     @property
     def status(self):
         """One word for where the account stands, shared by the pages and the API."""
-        if not key_ring().can_open(self.client_secret_sealed):
-            return "secret_unreadable"
+        return self.standing()[0]
+
+    def standing(self):
+        """(status, last verification or None), from one read of the last verification: a page
+        that shows both must not meet a verification the worker started in between."""
         last = self.last_verification
+        if not key_ring().can_open(self.client_secret_sealed):
+            return "secret_unreadable", last
         if last is None:
-            return "unverified"
+            return "unverified", last
         if last.state is VerificationState.RUNNING:
-            return "verifying"
+            return "verifying", last
         if self.outdated_by(last):
-            return "changed"
-        return {"passed": "verified", "failed": "failed", "error": "error"}[last.state.value]
+            return "changed", last
+        states = {"passed": "verified", "failed": "failed", "error": "error"}
+        return states[last.state.value], last
 
     @property
     def last_verified_at(self):

@@ -4,14 +4,17 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import render_template
 from redis import Redis
 from rq.cron import CronScheduler
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from fake_azure import scenarios as azure
 from portal import jobs, verifying
 from portal.config import Limits
 from portal.extensions import db
-from portal.models import Verification, WebhookDelivery, utcnow
+from portal.models import AzureAccount, Verification, WebhookDelivery, utcnow
 from portal.queue import QUEUE_NAME, queue
 
 from .conftest import VALID_ACCOUNT, add_account, csrf_token, submit, work_off
@@ -331,3 +334,37 @@ def test_an_outdated_verification_of_an_unregistered_provider_still_shows(app, c
     assert page.status_code == status.status_code == 200
     assert "Verify again to register it from here" in page.text
     assert "Register it for me</button>" not in page.text
+
+
+@pytest.mark.reliability(
+    "the worker starts a verification while a page reads the account", "one consistent state"
+)
+def test_an_accounts_status_and_its_verification_come_from_one_read(app, customer):
+    account_id = add_account(customer, **{**GOOD, "client_secret": "Wrong8Q~" + "x" * 33})
+    work_off(app)  # failed at step 3
+    fired = []
+
+    def the_worker_commits_a_new_verification(conn, cursor, statement, *args):
+        if fired or "FROM verification" not in statement:
+            return
+        fired.append(statement)
+        with Session(db.engine) as worker:
+            worker.add(
+                Verification(
+                    account_id=account_id,
+                    created_at=utcnow() + timedelta(seconds=1),
+                    deadline_at=utcnow() + timedelta(minutes=5),
+                )
+            )
+            worker.commit()
+
+    with app.test_request_context():
+        account = db.session.get(AzureAccount, account_id)
+        event.listen(db.engine, "after_cursor_execute", the_worker_commits_a_new_verification)
+        try:
+            html = render_template("accounts/_status.html", account=account)
+        finally:
+            event.remove(db.engine, "after_cursor_execute", the_worker_commits_a_new_verification)
+
+    assert fired  # the new verification was committed during the render
+    assert "Needs attention: step 3" in html  # what the one read saw, told whole
