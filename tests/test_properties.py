@@ -3,6 +3,7 @@
 Each property runs on SQLite and again on PostgreSQL, as the whole suite does.
 """
 
+import json
 import time
 from urllib.parse import quote
 
@@ -179,3 +180,35 @@ def test_any_headers_on_a_page_get_an_answer(app, customer, headers):
 def first_account_id(app):
     with app.app_context():
         return db.session.scalars(db.select(AzureAccount.id)).first()
+
+
+# What a paste can hold: any text, and JSON objects of any values under the keys we read.
+PASTED = st.one_of(
+    TEXT,
+    st.dictionaries(
+        st.sampled_from(["appId", "password", "tenant", "subscription", "displayName", "x"]),
+        st.one_of(TEXT, st.integers(), st.none(), st.lists(TEXT, max_size=2)),
+        max_size=6,
+    ).map(json.dumps),
+    st.recursive(st.just("[]"), lambda inner: inner.map(lambda s: f"[{s}]"), max_leaves=50),
+)
+
+
+@pytest.mark.reliability("any text pasted as the command's output", "filled or explained")
+@ONE_BY_ONE
+@given(output=PASTED, subscription_id=TEXT)
+def test_any_paste_fills_fields_or_says_why_and_any_id_gives_commands(
+    customer, output, subscription_id
+):
+    token = csrf_token(customer, "/accounts/new")
+
+    pasted = customer.post(
+        "/accounts/command-output", data={"command_output": output, "csrf_token": token}
+    )
+    commands = customer.get("/accounts/commands", query_string={"subscription_id": subscription_id})
+    submitted = customer.post(
+        "/accounts/new", data={"command_output": output, "name": "", "csrf_token": token}
+    )
+
+    assert (pasted.status_code, commands.status_code) == (200, 200)
+    assert submitted.status_code in (303, 422)
