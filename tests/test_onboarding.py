@@ -267,3 +267,19 @@ def test_the_form_works_from_the_keyboard_alone(app, live_server, page):
     page.keyboard.press("Enter")
     expect(page.get_by_label("Account Name", exact=True)).to_be_focused()
     expect(page.get_by_label("Tenant ID", exact=True)).to_have_value(azure.TENANT)
+
+
+def test_what_the_page_said_on_arrival_goes_once_the_customer_acts_in_it(
+    app, live_server, worker, page
+):
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    fill(page, {**GOOD, "Client ID": azure.APP_READER})
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.locator("#verification")).to_have_attribute(
+        "data-verification-state", "failed", timeout=20_000
+    )
+    expect(page.get_by_text("Saved “Production”")).to_be_visible()  # polls leave it
+
+    page.get_by_role("button", name="Verify again").click()
+
+    expect(page.get_by_text("Saved “Production”")).to_have_count(0)

@@ -22,17 +22,20 @@ def verification_or_404(account, verification_id):
 def answer(account, verification):
     """Return the panel to htmx, or send a browser without it back to the account page."""
     if request.headers.get("HX-Request"):
-        return panel_response(account, verification)
+        return panel_response(account, verification, acted=True)
     return redirect(url_for("accounts.show", account_id=account.id, _anchor="verification"), 303)
 
 
-def panel_response(account, verification):
+def panel_response(account, verification, acted=False):
+    """The panel, with its summary for the live region; `acted` when the customer clicked
+    (Verify again, Stop waiting, Register it for me), not for a poll."""
     return render_template(
         "verifications/_panel.html",
         account=account,
         verification=verification,
         form=ConfirmForm(),
         announce=True,
+        acted=acted,
     )
 
 
