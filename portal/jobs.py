@@ -15,7 +15,7 @@ def start(account):
 
     None when the workspace already has VERIFICATIONS_IN_FLIGHT running: one customer's burst
     must not hold the queue for everyone else."""
-    running = account.verifications.filter_by(running=True).first()
+    running = account.running_verification()
     if running is not None:
         return running
     if verifying.in_flight(account.workspace) >= current_app.config["VERIFICATIONS_IN_FLIGHT"]:

@@ -86,6 +86,10 @@ class AzureAccount(db.Model):
     def last_verification(self):
         return self.verifications.first()
 
+    def running_verification(self):
+        """The verification running now, or None (at most one: a unique constraint)."""
+        return self.verifications.filter_by(running=True).first()
+
     @property
     def needs_verification(self):
         """Tell whether no verification has checked the account's current values yet."""

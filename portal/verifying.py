@@ -37,7 +37,7 @@ def open_for(account):
         except IntegrityError as error:
             db.session.rollback()
             refused = error
-        running = account.verifications.filter_by(running=True).first()
+        running = account.running_verification()
         if running is not None:
             return running, False
         # The one that was running finished in between: this click starts the next.

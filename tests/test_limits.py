@@ -137,27 +137,29 @@ def test_forms_sent_back_with_mistakes_do_not_use_up_the_verify_limit(app, custo
     add_account(customer, name="Saved")
 
 
-def test_behind_a_proxy_each_client_address_has_its_own_limits(app):
+def entries_behind_a_proxy(app):
+    """Entry by a fresh link from the address a proxy forwards: address → status."""
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
-    limit(app, "ENTRY", "1 per minute")
     client = app.test_client()
 
     def entry(address):
         headers = {"X-Forwarded-For": address}
         return client.get(f"/embed?token={link_token(app)}", headers=headers).status_code
+
+    return entry
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_limits(app):
+    limit(app, "ENTRY", "1 per minute")
+    entry = entries_behind_a_proxy(app)
 
     assert [entry("198.51.100.1"), entry("198.51.100.2"), entry("198.51.100.1")] == [200, 200, 429]
 
 
 @pytest.mark.reliability("entries from many addresses of one IPv6 /64", "one counter: 429")
 def test_an_ipv6_network_counts_as_one_client_and_an_odd_forwarded_address_is_no_500(app):
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     limit(app, "ENTRY", "2 per minute")
-    client = app.test_client()
-
-    def entry(address):
-        headers = {"X-Forwarded-For": address}
-        return client.get(f"/embed?token={link_token(app)}", headers=headers).status_code
+    entry = entries_behind_a_proxy(app)
 
     assert [entry("2001:db8:1:2::1"), entry("2001:db8:1:2:ffff::9")] == [200, 200]
     assert entry("2001:db8:1:2:abcd::3") == 429  # the same /64
