@@ -19,7 +19,7 @@ def sole_origin(sources):
     then a link needs no `origin` claim for its events to arrive."""
     origins = [source for source in sources.split() if source.startswith(("http://", "https://"))]
     if len(origins) == 1 and "*" not in origins[0]:
-        return origins[0]
+        return canonical_origin(origins[0])
     return None
 
 

@@ -256,6 +256,7 @@ def test_back_and_forward_keep_the_session_in_a_cookieless_iframe(app, https_por
         ("https://app.coldsend.io https://eu.coldsend.io", None),
         ("https://*.coldsend.io", None),
         ("'none'", None),
+        ("https://App.ColdSend.io:443", "https://app.coldsend.io"),
     ],
 )
 def test_a_link_without_origin_talks_to_the_only_host_configured(sources, origin):
