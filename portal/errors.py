@@ -108,6 +108,15 @@ def database_busy(error):
     return page, status, BUSY_RETRY_AFTER
 
 
+def make_busy(response, error):
+    """Turn `response`, already made, into the database-busy answer, in place: for a write
+    that fails after the view (the session's)."""
+    busy = current_app.make_response(database_busy(error))
+    response.status_code = busy.status_code
+    response.set_data(busy.get_data())
+    response.headers.update({"Content-Type": busy.headers["Content-Type"], **BUSY_RETRY_AFTER})
+
+
 def request_stalled(error):
     """The body stopped arriving: the client left, or stalled past the web server's read
     timeout (portal/web_server.py). gunicorn closes the connection after the answer."""

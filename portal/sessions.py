@@ -14,8 +14,10 @@ import secrets
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
 
+from . import errors
 from .extensions import db
 from .models import StoredSession, utcnow
 
@@ -54,7 +56,14 @@ class StoredSessions(SessionInterface):
         if session.token is None:
             session.token = secrets.token_urlsafe(32)
         expires_at = utcnow() + app.permanent_session_lifetime
-        store(session, expires_at)
+        try:
+            store(session, expires_at)
+        except OperationalError as error:
+            # Written after the page was made, outside the error handlers. A redirect stays:
+            # what it follows is done, and only its notice is lost.
+            if not 300 <= response.status_code < 400:
+                errors.make_busy(response, error)
+            return
         response.set_cookie(
             self.get_cookie_name(app),
             session.token,

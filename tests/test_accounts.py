@@ -308,3 +308,25 @@ def test_a_busy_database_answers_503_and_keeps_what_was_typed(app, database_url)
     assert 'value="Busy"' in response.text
     assert VALID_ACCOUNT["tenant_id"] in response.text
     assert CLIENT_SECRET not in response.text
+
+
+@pytest.mark.skipif(
+    os.environ.get("PORTAL_TEST_DATABASE") == "postgresql", reason="holds SQLite's write lock"
+)
+@pytest.mark.reliability("SQLite locked while a new session is stored", "503 with Retry-After")
+def test_a_session_that_cannot_be_stored_for_a_busy_database_is_a_503(app, database_url):
+    busy = create_app({**app.config, "DATABASE_BUSY_TIMEOUT": 0.1})
+    customer = enter(busy.test_client())
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        # The form's first showing stores the CSRF token in the session, after the page.
+        response = customer.get("/accounts/new")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "We are busy for a moment" in response.text
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
