@@ -368,3 +368,19 @@ def test_an_accounts_status_and_its_verification_come_from_one_read(app, custome
 
     assert fired  # the new verification was committed during the render
     assert "Needs attention: step 3" in html  # what the one read saw, told whole
+
+
+@pytest.mark.reliability("values saved while a check of the old ones runs", "not called done")
+def test_a_check_that_started_before_a_change_does_not_say_everything_is_set_up(app, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)  # passed
+    with app.app_context():  # saved while that check ran: it joined the running one
+        db.session.get(AzureAccount, account_id).credentials_changed_at = utcnow()
+        db.session.commit()
+
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert verification_state(page) == "passed"
+    assert "Your changes are not checked yet" in page
+    assert "Everything is set up" not in page and "data-portal-done" not in page
+    assert "Changed since the last check" in page
