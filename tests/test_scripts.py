@@ -100,6 +100,53 @@ def test_a_second_start_is_refused_and_harms_nothing_and_ctrl_c_stops_all_quietl
     assert "Traceback" not in err.text, err.text
 
 
+@pytest.mark.reliability("Redis or the worker killed under scripts/run", "said, started again")
+def test_a_child_that_dies_is_said_and_started_again_and_the_portal_serves_on(checkout):
+    port = free_port()
+    process, out, err = run(checkout, port)
+    wait_for(lambda: "/embed?token=" in out.text, "the portal", timeout=120)
+
+    for name, command in (("Redis", "redis-server"), ("RQ worker", "worker.py")):
+        (pid,) = [p for p in portal_processes(checkout) if command in cmdline(p)]
+        os.kill(pid, signal.SIGKILL)
+        said = f"The {name} stopped; starting it again."
+        wait_for(lambda said=said: said in err.text, name)
+        wait_for(lambda command=command: running(checkout, command), name)
+
+    assert process.poll() is None
+    wait_for(lambda: (checkout / "instance" / "redis.sock").exists(), "Redis's socket")
+    base = f"http://127.0.0.1:{port}"
+    link = subprocess.run(
+        [".venv/bin/flask", "--app", "wsgi", "dev-link", "--base-url", base],
+        cwd=checkout,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert urllib.request.urlopen(link).status == 200
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    wait_for(lambda: not portal_processes(checkout), "every child's end", timeout=15)
+
+
+def portal_processes(folder):
+    """What scripts/run started from `folder` (Redis works in instance/)."""
+    return processes_in(folder) + processes_in(folder / "instance")
+
+
+def running(folder, command):
+    return any(command in cmdline(pid) for pid in portal_processes(folder))
+
+
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 @pytest.mark.reliability("scripts/run on a busy port", "refused before starting anything")
 def test_a_busy_port_is_refused_before_anything_starts(checkout):
     with socket.socket() as taken:
