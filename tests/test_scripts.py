@@ -1,5 +1,6 @@
 """The run command, in a copy of the repository: a second start harms nothing, Ctrl-C is quiet."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture
 def checkout(tmp_path):
-    """The repository's files in a folder of their own, sharing the virtualenv."""
+    """The repository's files in a folder of their own, sharing the virtualenv; whatever runs
+    from it is gone after the test, even one that failed."""
     copy = tmp_path / "portal"
     files = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
@@ -27,7 +29,10 @@ def checkout(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(os.path.join(ROOT, name.decode()), target)
     (copy / ".venv").symlink_to(os.path.join(ROOT, ".venv"))
-    return copy
+    yield copy
+    for pid in portal_processes(copy):  # left by a test that failed before stopping them
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 class Output:
