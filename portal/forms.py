@@ -14,7 +14,15 @@ from wtforms import DateField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from . import fast_path
-from .identifiers import NIL_GUID, WRAPPING, canonical_domain, canonical_guid, contains_guid, unwrap
+from .identifiers import (
+    NIL_GUID,
+    WRAPPING,
+    canonical_domain,
+    canonical_guid,
+    contains_guid,
+    subscription_guid,
+    unwrap,
+)
 from .models import AzureAccount
 
 # The guide step that produces each value: the form shows each field inside its step.
@@ -33,10 +41,18 @@ SECRET_MAX_LENGTH = 512
 class GuidField(StringField):
     """Text that holds a GUID in canonical form once valid, and what was typed until then."""
 
+    canonical = staticmethod(canonical_guid)
+
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         text = (self.data or "").strip()
-        self.data = canonical_guid(text) or text
+        self.data = self.canonical(text) or text
+
+
+class SubscriptionIdField(GuidField):
+    """A Subscription ID, canonical once valid, also when pasted as its resource ID."""
+
+    canonical = staticmethod(subscription_guid)
 
 
 class TenantField(StringField):
@@ -186,7 +202,7 @@ class AccountForm(Form):
         description="The date in the Expires column, so we can remind you before it lapses.",
         validators=[Optional()],
     )
-    subscription_id = GuidField(
+    subscription_id = SubscriptionIdField(
         "Subscription ID",
         description="The subscription you gave the Contributor role on.",
         validators=[

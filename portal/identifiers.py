@@ -9,6 +9,8 @@ WRAPPING = " \t\r\n\"'`\u201c\u201d\u2018\u2019"
 DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 GUID_ANYWHERE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
+# A subscription's resource ID, as the portal's Properties page and the CLI show it.
+SUBSCRIPTION_RESOURCE_ID = re.compile(r"^/?subscriptions/([^/\s]+)(?:/\S*)?$", re.I)
 
 
 def unwrap(value):
@@ -39,3 +41,11 @@ def canonical_domain(value):
 
 def contains_guid(value):
     return bool(GUID_ANYWHERE.search(value))
+
+
+def subscription_guid(value):
+    """The canonical Subscription ID in `value`, also given as its resource ID
+    (/subscriptions/<ID>/...); None if there is none."""
+    text = unwrap(value)
+    found = SUBSCRIPTION_RESOURCE_ID.match(text)
+    return canonical_guid(found[1] if found else text)

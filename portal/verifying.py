@@ -185,11 +185,16 @@ def end_if_running(verification_id):
 
 
 def in_flight(workspace):
-    """How many verifications of the workspace's accounts are running."""
+    """How many verifications of the workspace's accounts are running now: one waiting for a
+    role's re-check holds no worker, for up to 30 minutes, and does not count."""
     return db.session.scalar(
         db.select(db.func.count(Verification.id))
         .join(Verification.account)
-        .where(AzureAccount.workspace_id == workspace.id, Verification.running.is_(True))
+        .where(
+            AzureAccount.workspace_id == workspace.id,
+            Verification.running.is_(True),
+            Verification.recheck_at.is_(None),
+        )
     )
 
 

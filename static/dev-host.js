@@ -14,6 +14,9 @@
       const message = event.data;
       if (!message || message.source !== "coldsend-azure-connect") return;
       if (message.type === "resize") frame.style.height = `${message.height}px`;
+      if (message.type === "scroll-to") {
+        window.scrollTo({ top: frame.getBoundingClientRect().top + window.scrollY + message.top });
+      }
       const entry = document.createElement("li");
       entry.dataset.type = message.type;
       entry.textContent = JSON.stringify(message);

@@ -131,6 +131,24 @@
     }
   }
 
+  // Inside the app the iframe is as tall as its content, so a jump within the page (to #step-3,
+  // to a field) moves nothing the customer sees: the host is asked to scroll there instead.
+  function tellWhere(target) {
+    if (target) tell("scroll-to", { top: Math.round(target.getBoundingClientRect().top + window.scrollY) });
+  }
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('a[href^="#"]');
+    if (link && link.hash.length > 1) tellWhere(document.getElementById(link.hash.slice(1)));
+  });
+  // Arriving at a part of a page by its address: shown, and a field (#client_secret-field)
+  // gets the focus, ready for the new value.
+  function arrive() {
+    const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+    if (!target) return;
+    tellWhere(target);
+    if (target.id.endsWith("-field")) target.querySelector("input, textarea")?.focus();
+  }
+
   let toldHeight = 0;
   function tellHeight() {
     const height = Math.ceil(document.body.getBoundingClientRect().height);
@@ -161,6 +179,7 @@
     tellVerification();
     offerDone();
     showLocalTimes();
+    arrive();
     new ResizeObserver(tellHeight).observe(document.body);
   });
   document.addEventListener("htmx:afterSettle", () => {
@@ -168,5 +187,6 @@
     tellVerification();
     offerDone();
     showLocalTimes();
+    arrive();
   });
 })();

@@ -99,7 +99,8 @@ def test_verify_shows_progress_then_the_fix_at_the_failed_step_then_passes_once_
     expect(page.locator("#verification-status")).to_contain_text("Step 3 needs your attention")
 
     secret_step.get_by_role("link", name=re.compile("Change the Client Secret")).click()
-    expect(page).to_have_url(re.compile("/edit#client_secret$"))
+    expect(page).to_have_url(re.compile("/edit#client_secret-field$"))
+    expect(page.get_by_label("Client Secret")).to_be_focused()  # ready for the new value
     page.get_by_label("Client Secret").fill(GOOD["client_secret"])
     page.get_by_role("button", name="Save and verify").click()
 

@@ -115,6 +115,27 @@ def test_inside_the_iframe_a_mistake_moves_the_focus_to_the_error_summary(
     expect(portal.get_by_role("alert")).to_be_focused()
 
 
+def test_going_to_the_fix_inside_the_iframe_asks_the_host_to_scroll_there(
+    app, https_port, worker, strict_context
+):
+    page = strict_context.new_page()
+    page.set_viewport_size({"width": 400, "height": 800})
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    portal = page.frame_locator("#portal")
+    connect(page, portal, "Wrong", {**GOOD, "Client Secret": "Wrong8Q~" + "x" * 33})
+    expect(portal.locator("#verification")).to_have_attribute(
+        "data-verification-state", "failed", timeout=20_000
+    )
+
+    portal.get_by_role("link", name="Go to step 3").click()
+
+    expect(page.locator('#events li[data-type="scroll-to"]')).to_have_count(1)
+    (told,) = events(page, "scroll-to")
+    step_3 = portal.locator("#step-3").evaluate("e => e.getBoundingClientRect().top + scrollY")
+    assert abs(told["top"] - step_3) <= 1
+    page.wait_for_function("window.scrollY > 300")  # the dev host scrolled to it
+
+
 def test_a_failed_verification_names_the_failing_step_to_the_host(
     app, https_port, worker, strict_context
 ):

@@ -210,3 +210,22 @@ def test_control_characters_in_a_name_are_refused_not_a_database_error(customer,
 
     assert response.status_code == 422
     assert "letters, digits, spaces and punctuation" in field_error(response.text, "name")
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        f"/subscriptions/{VALID_ACCOUNT['subscription_id']}",
+        f"/subscriptions/{VALID_ACCOUNT['subscription_id'].upper()}/resourceGroups/rg",
+        f"subscriptions/{VALID_ACCOUNT['subscription_id']}",
+    ],
+)
+def test_a_subscription_id_pasted_as_its_resource_id_is_taken(customer, pasted):
+    response = submit(customer, "/accounts/new", {**VALID_ACCOUNT, "subscription_id": pasted})
+
+    assert response.status_code == 303
+    page = customer.get(response.headers["Location"]).text
+    assert (
+        VALID_ACCOUNT["subscription_id"] in page
+        and "/subscriptions/" + VALID_ACCOUNT["subscription_id"] not in page
+    )

@@ -3,6 +3,8 @@
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from fake_azure import scenarios as azure
+
 from .conftest import (
     API_AUTH,
     VALID_ACCOUNT,
@@ -12,7 +14,9 @@ from .conftest import (
     link_token,
     make_app,
     submit,
+    work_off,
 )
+from .test_browser import GOOD
 
 
 def limit(app, name, value):
@@ -110,6 +114,18 @@ def test_a_workspace_runs_only_so_many_verifications_at_once(app, customer, api)
     other = enter(app.test_client(), workspace="globex")
     add_account(other, name="Elsewhere")
     assert "already checking" not in other.get("/").text
+
+
+def test_accounts_waiting_for_a_role_leave_room_for_other_checks(app, customer):
+    app.config.update(VERIFICATIONS_IN_FLIGHT=1, RECHECK_DELAYS=(600,))
+    add_account(customer, **{**GOOD, "name": "No role", "client_id": azure.APP_NO_ROLE})
+    work_off(app)  # now waiting for the role's re-check
+
+    saved = submit(customer, "/accounts/new", {**VALID_ACCOUNT, **GOOD, "name": "Next"})
+    page = customer.get(saved.headers["Location"]).text
+
+    assert "already checking" not in page
+    assert 'data-verification-state="running"' in page
 
 
 @pytest.mark.reliability(

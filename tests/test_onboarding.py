@@ -283,3 +283,22 @@ def test_what_the_page_said_on_arrival_goes_once_the_customer_acts_in_it(
     page.get_by_role("button", name="Verify again").click()
 
     expect(page.get_by_text("Saved “Production”")).to_have_count(0)
+
+
+def test_verify_on_an_account_never_checked_keeps_the_page_around_the_result(
+    app, live_server, customer, worker, page
+):
+    app.config["VERIFICATIONS_IN_FLIGHT"] = 0  # saved, but not checked: "already checking"
+    account_id = add_account(customer, **AZURE)
+    app.config["VERIFICATIONS_IN_FLIGHT"] = 5
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+
+    page.get_by_role("button", name="Verify", exact=True).click()
+
+    expect(page.locator("#verification")).to_have_attribute(
+        "data-verification-state", "passed", timeout=20_000
+    )
+    expect(page).to_have_url(f"{live_server}/accounts/{account_id}")
+    expect(page.get_by_role("banner")).to_have_count(1)  # the whole page, not a fragment
+    expect(page.get_by_role("link", name="Change details")).to_be_visible()

@@ -71,7 +71,8 @@ def test_htmx_gets_the_panel_and_a_summary_for_the_live_region(app, customer):
     account_id = add_account(customer, **GOOD)
     work_off(app)
 
-    response = start(customer, account_id, **{"HX-Request": "true"})
+    # As htmx sends it from the panel's own form (hx-target="#verification").
+    response = start(customer, account_id, **{"HX-Request": "true", "HX-Target": "verification"})
 
     assert response.status_code == 200
     assert 'data-verification-state="running"' in response.text

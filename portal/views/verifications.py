@@ -20,8 +20,9 @@ def verification_or_404(account, verification_id):
 
 
 def answer(account, verification):
-    """Return the panel to htmx, or send a browser without it back to the account page."""
-    if request.headers.get("HX-Request"):
+    """Return the panel where htmx asked for one in its place (HX-Target), or send the
+    browser to the account page: a page without a panel yet (never checked), or no script."""
+    if request.headers.get("HX-Target") == "verification":
         return panel_response(account, verification, acted=True)
     return redirect(url_for("accounts.show", account_id=account.id, _anchor="verification"), 303)
 
