@@ -4,6 +4,7 @@ import os
 import re
 import sqlite3
 import threading
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -283,24 +284,38 @@ def test_the_same_new_name_sent_twice_at_once_is_refused_as_a_duplicate_never_a_
     assert sorted(names) == sorted(f"Twice {trial}" for trial in range(10))
 
 
-@pytest.mark.skipif(
+SQLITE_ONLY = pytest.mark.skipif(
     os.environ.get("PORTAL_TEST_DATABASE") == "postgresql", reason="holds SQLite's write lock"
 )
+
+
+@contextmanager
+def sqlite_locked(database_url):
+    """SQLite's write lock held by another writer for the length of the block."""
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def impatient_customer(app):
+    """A customer of the app as it runs with a 0.1 s wait for the database's locks."""
+    return enter(create_app({**app.config, "DATABASE_BUSY_TIMEOUT": 0.1}).test_client())
+
+
+@SQLITE_ONLY
 @pytest.mark.reliability(
     "SQLite locked by another writer while saving", "503 with Retry-After, what was typed kept"
 )
 def test_a_busy_database_answers_503_and_keeps_what_was_typed(app, database_url):
-    busy = create_app({**app.config, "DATABASE_BUSY_TIMEOUT": 0.1})
-    customer = enter(busy.test_client())
+    customer = impatient_customer(app)
     url = "/accounts/new"
     token = csrf_token(customer, url)
-    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with sqlite_locked(database_url):
         response = customer.post(url, data={**VALID_ACCOUNT, "name": "Busy", "csrf_token": token})
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
@@ -310,21 +325,13 @@ def test_a_busy_database_answers_503_and_keeps_what_was_typed(app, database_url)
     assert CLIENT_SECRET not in response.text
 
 
-@pytest.mark.skipif(
-    os.environ.get("PORTAL_TEST_DATABASE") == "postgresql", reason="holds SQLite's write lock"
-)
+@SQLITE_ONLY
 @pytest.mark.reliability("SQLite locked while a new session is stored", "503 with Retry-After")
 def test_a_session_that_cannot_be_stored_for_a_busy_database_is_a_503(app, database_url):
-    busy = create_app({**app.config, "DATABASE_BUSY_TIMEOUT": 0.1})
-    customer = enter(busy.test_client())
-    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    customer = impatient_customer(app)
+    with sqlite_locked(database_url):
         # The form's first showing stores the CSRF token in the session, after the page.
         response = customer.get("/accounts/new")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
