@@ -49,6 +49,10 @@ def create_app(test_config=None):
         RATELIMIT_API_PER_ADDRESS="1200 per minute",
         # How long a write waits for another writer's lock before the page says "busy".
         DATABASE_BUSY_TIMEOUT=5.0,
+        # How long a status poll with nothing new waits for a change before answering 204:
+        # under the read timeouts of proxies in front (nginx: 60 s), and a vanished job's
+        # verification is found stale at the next poll at the latest.
+        POLL_HOLD=20,
         # An asynchronous dry run is waited for this long, then shown as Azure's delay.
         DRY_RUN_TIMEOUT=60,
         # Pauses between checks while only a new role is missing: about 30 minutes in all,

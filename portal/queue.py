@@ -14,15 +14,20 @@ WEBHOOK_QUEUE_NAME = "webhooks"
 QUEUES = (QUEUE_NAME, WEBHOOK_QUEUE_NAME)
 
 
-def queue(name=QUEUE_NAME):
-    """Return a queue (the verifications' by default), connecting to Redis once per app."""
-    connection = current_app.extensions.get("redis")
-    if connection is None:
-        connection = Redis.from_url(
+def connection():
+    """The app's Redis client, made once per app (connections are made when first used)."""
+    redis = current_app.extensions.get("redis")
+    if redis is None:
+        redis = Redis.from_url(
             current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
         )
-        current_app.extensions["redis"] = connection
-    return Queue(name, connection=connection)
+        current_app.extensions["redis"] = redis
+    return redis
+
+
+def queue(name=QUEUE_NAME):
+    """Return a queue (the verifications' by default)."""
+    return Queue(name, connection=connection())
 
 
 def enqueue(job, verification_id, delay=0, on_failure=None):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import webhooks
+from . import changes, webhooks
 from .crypto import SecretUnreadable
 from .extensions import db
 from .models import AzureAccount, StepResult, Verification, utcnow
@@ -134,7 +134,10 @@ def changed_if(verification, *conditions, **values):
         .where(Verification.id == verification.id, *conditions)
         .values(**values)
     )
-    return db.session.execute(statement).rowcount == 1
+    changed = db.session.execute(statement).rowcount == 1
+    if changed:  # an UPDATE statement is not flushed, so it is noted by hand
+        changes.note(db.session, verification.id)
+    return changed
 
 
 def recheck_delay(verification):

@@ -167,6 +167,23 @@
     }
   });
 
+  // The server holds the panel's poll until the verification changes, so the next poll starts
+  // when one ends: at once after "nothing changed yet" (204), after a pause when the request
+  // failed (network or server down), so that an outage never turns into a flood of requests.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const panel = event.detail.elt;
+    if (panel.id !== "verification" || !panel.isConnected || !panel.hasAttribute("hx-get")) return;
+    if (event.detail.xhr.status === 204) {
+      htmx.trigger(panel, "again");
+    } else if (!event.detail.successful) {
+      setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), 2000);
+    }
+  });
+  // A panel replaced by a click's answer (Verify again, Stop waiting) lets go of its held poll.
+  document.addEventListener("htmx:beforeCleanupElement", (event) => {
+    if (event.target.id === "verification") htmx.trigger(event.target, "htmx:abort");
+  });
+
   window.addEventListener("message", (event) => {
     if (!hostOrigin || event.origin !== hostOrigin || event.source !== window.parent) return;
     if (event.data && event.data.type === "appearance") applyAppearance(event.data);

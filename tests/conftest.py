@@ -106,6 +106,8 @@ def app(database_url, redis_url, fake_azure):
     )
     # No re-checks unless a test asks for them: a missing role then fails at once.
     app.config.update(VERIFY_LIMITS=TEST_LIMITS, PROVIDER_POLL_INTERVAL=0.05, RECHECK_DELAYS=())
+    # A poll with nothing new answers 204 at once, unless a test of holding it sets a hold.
+    app.config.update(POLL_HOLD=0)
     # Rate limits out of the way, unless a test of them sets its own (counters are in Redis).
     app.config.update({f"RATELIMIT_{name}": "10000 per minute" for name in config.RATE_LIMITS})
     fake_azure.reset()
@@ -261,6 +263,8 @@ def running_worker(database_url, redis_url, fake_azure):
 @pytest.fixture
 def live_server(app):
     """Serve the app over real HTTP on a loopback port; yield its base URL."""
+    # Browsers ask again at once after a 204: polls are held, as in production.
+    app.config["POLL_HOLD"] = 5
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,8 +1,8 @@
 """Verifying an account: start, the live status partial, and registering the provider."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .. import jobs, verifying
+from .. import changes, jobs, verifying
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..limits import starts_verification
@@ -57,12 +57,28 @@ def start(account_id):
 @bp.get("/<verification_id>")
 @workspace_required
 def status(account_id, verification_id):
-    """Serve the status partial; 204 while nothing changed since the `seen` version."""
-    account = account_or_404(account_id)
-    verification = verifying.expire_if_stale(verification_or_404(account, verification_id))
-    if request.args.get("seen") == verification.progress_key:
-        return "", 204
+    """Serve the status partial once it differs from the `seen` version: at once if it does,
+    else as soon as a change is committed (a long-poll), or 204 after POLL_HOLD seconds."""
+    seen = request.args.get("seen")
+    account, verification = current(account_id, verification_id)
+    if verification.progress_key == seen:
+        with changes.listening(verification.id, current_app.config["POLL_HOLD"]) as next_change:
+            # Read again once listening: a change committed in between is then not missed.
+            db.session.rollback()
+            account, verification = current(account_id, verification_id)
+            while verification.progress_key == seen:
+                # No connection, lock or snapshot is held while waiting; the next read is fresh.
+                db.session.rollback()
+                if not next_change():
+                    return "", 204
+                account, verification = current(account_id, verification_id)
     return panel_response(account, verification)
+
+
+def current(account_id, verification_id):
+    """The account and its verification as the database has them now (a stale one ended)."""
+    account = account_or_404(account_id)
+    return account, verifying.expire_if_stale(verification_or_404(account, verification_id))
 
 
 @bp.post("/<verification_id>/stop")

@@ -1,0 +1,148 @@
+"""The status poll is held until the verification changes: the page shows a change when it is
+committed, not a polling interval later, and a poll that waits holds nothing but a socket."""
+
+import re
+import threading
+import time
+
+from redis import Redis
+
+from portal import changes
+from portal.extensions import db
+from portal.models import AzureAccount, Verification
+from portal.verification.steps import Step, StepState
+
+from .conftest import add_account
+from .test_verification import GOOD, markers, verification_state
+
+
+def poll_url(customer, account_id):
+    page = customer.get(f"/accounts/{account_id}").text
+    return re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+
+
+def in_background(call):
+    """Start `call()` in a thread; return a function that waits for its result and its time."""
+    outcome = {}
+
+    def run():
+        started = time.monotonic()
+        outcome["result"] = call()
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return lambda: (thread.join(timeout=30), outcome)[1]
+
+
+def record(app, account_id, step, state):
+    """Change one step of the account's verification and commit, as the worker does."""
+    with app.app_context():
+        verification = db.session.scalars(
+            db.select(Verification).filter_by(account_id=account_id)
+        ).one()
+        verification.step(step).state = state
+        db.session.commit()
+
+
+def test_a_held_poll_answers_as_soon_as_a_change_is_committed(app, customer):
+    app.config["POLL_HOLD"] = 10
+    account_id = add_account(customer, **GOOD)
+    answer = in_background(lambda: customer.get(poll_url(customer, account_id)))
+
+    time.sleep(0.3)
+    record(app, account_id, Step.TENANT_ID, StepState.RUNNING)
+    outcome = answer()
+
+    assert outcome["result"].status_code == 200
+    assert markers(outcome["result"].text)["tenant-id"][0] == "running"
+    assert 0.3 <= outcome["seconds"] < 2
+
+
+def test_a_poll_with_nothing_new_answers_204_after_the_hold(app, customer):
+    app.config["POLL_HOLD"] = 0.5
+    account_id = add_account(customer, **GOOD)
+
+    started = time.monotonic()
+    response = customer.get(poll_url(customer, account_id))
+
+    assert response.status_code == 204
+    assert 0.5 <= time.monotonic() - started < 2
+
+
+def test_a_change_that_shows_nothing_new_keeps_the_poll_waiting(app, customer):
+    app.config["POLL_HOLD"] = 1
+    account_id = add_account(customer, **GOOD)
+    answer = in_background(lambda: customer.get(poll_url(customer, account_id)))
+
+    time.sleep(0.2)
+    record(app, account_id, Step.TENANT_ID, StepState.PENDING)  # as it already was
+
+    assert answer()["result"].status_code == 204
+
+
+def test_a_waiting_poll_holds_no_database_connection(app, customer):
+    app.config["POLL_HOLD"] = 1
+    account_id = add_account(customer, **GOOD)
+    url = poll_url(customer, account_id)
+    with app.app_context():
+        engine = db.engine
+        before = engine.pool.checkedout()
+        answer = in_background(lambda: customer.get(url))
+        time.sleep(0.5)
+        during = engine.pool.checkedout()
+
+    assert answer()["result"].status_code == 204
+    assert during == before
+
+
+def test_the_final_state_reaches_a_held_poll_and_carries_no_trigger(app, customer, worker):
+    app.config["POLL_HOLD"] = 10
+    account_id = add_account(customer, **GOOD)
+    url = poll_url(customer, account_id)
+
+    deadline = time.monotonic() + 20
+    while (response := customer.get(url)).status_code == 200 and "hx-trigger" in response.text:
+        url = re.search(r'hx-get="([^"]+)"', response.text).group(1).replace("&amp;", "&")
+        assert time.monotonic() < deadline
+
+    assert verification_state(response.text) == "passed"
+
+
+def test_with_redis_down_a_poll_waits_a_second_then_answers_204(app, customer):
+    account_id = add_account(customer, **GOOD)
+    url = poll_url(customer, account_id)
+    app.config.update(POLL_HOLD=5, REDIS_URL="unix:///nonexistent/redis.sock")
+    app.extensions.pop("redis")
+
+    started = time.monotonic()
+    response = customer.get(url)
+
+    assert response.status_code == 204
+    assert 1 <= time.monotonic() - started < 3
+
+
+def test_a_commit_announces_the_verifications_it_changed_and_nothing_else(app, customer):
+    account_id = add_account(customer, **GOOD)
+    listener = Redis.from_url(app.config["REDIS_URL"]).pubsub(ignore_subscribe_messages=True)
+    listener.psubscribe(changes.CHANNEL.format("*"))
+    listener.get_message(timeout=1)  # the subscription's confirmation
+
+    record(app, account_id, Step.TENANT_ID, StepState.RUNNING)
+    heard = listener.get_message(timeout=1)
+    with app.app_context():
+        db.session.get(AzureAccount, account_id).rename("Another name")
+        db.session.commit()
+        verification = db.session.scalars(db.select(Verification)).one()
+        verification.step(Step.CLIENT_ID).state = StepState.RUNNING
+        db.session.flush()
+        db.session.rollback()
+    unrelated = listener.get_message(timeout=0.5)
+
+    assert heard["channel"].decode().endswith(heard_id(app))
+    assert unrelated is None
+
+
+def heard_id(app):
+    with app.app_context():
+        return db.session.scalars(db.select(Verification.id)).one()
