@@ -1,12 +1,13 @@
 """Verifying an account: start, the live status partial, and registering the provider."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import changes, jobs, verifying
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..limits import starts_verification
-from ..models import Verification
+from ..models import AzureAccount, Verification
 from .accounts import account_or_404, verify
 from .embed import workspace_required
 
@@ -58,27 +59,51 @@ def start(account_id):
 @workspace_required
 def status(account_id, verification_id):
     """Serve the status partial once it differs from the `seen` version: at once if it does,
-    else as soon as a change is committed (a long-poll), or 204 after POLL_HOLD seconds."""
+    else, while it runs, as soon as a change is committed (a long-poll); 204 if nothing
+    changed within POLL_HOLD seconds, or nothing can because it has finished."""
     seen = request.args.get("seen")
     account, verification = current(account_id, verification_id)
+    if verification.progress_key == seen and verification.running:
+        account, verification = after_next_change(account_id, verification_id, seen)
     if verification.progress_key == seen:
-        with changes.listening(verification.id, current_app.config["POLL_HOLD"]) as next_change:
-            # Read again once listening: a change committed in between is then not missed.
-            db.session.rollback()
-            account, verification = current(account_id, verification_id)
-            while verification.progress_key == seen:
-                # No connection, lock or snapshot is held while waiting; the next read is fresh.
-                db.session.rollback()
-                if not next_change():
-                    return "", 204
-                account, verification = current(account_id, verification_id)
+        return "", 204
     return panel_response(account, verification)
 
 
 def current(account_id, verification_id):
-    """The account and its verification as the database has them now (a stale one ended)."""
-    account = account_or_404(account_id)
-    return account, verifying.expire_if_stale(verification_or_404(account, verification_id))
+    """The account and its verification as the database has them now (a stale one ended),
+    its steps included, in one read: polls ask this more than anything else."""
+    verification = (
+        db.session.scalars(
+            db.select(Verification)
+            .join(Verification.account)
+            .where(
+                Verification.id == verification_id,
+                Verification.account_id == account_id,
+                AzureAccount.workspace_id == g.workspace.id,
+            )
+            .options(contains_eager(Verification.account), joinedload(Verification.steps))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if verification is None:
+        abort(404)
+    return verification.account, verifying.expire_if_stale(verification)
+
+
+def after_next_change(account_id, verification_id, seen):
+    """The account and verification once a change to what `seen` showed is committed, or as
+    they are after POLL_HOLD seconds."""
+    with changes.listening(verification_id, current_app.config["POLL_HOLD"]) as next_change:
+        db.session.rollback()  # read again now that no change can go unheard
+        account, verification = current(account_id, verification_id)
+        while verification.progress_key == seen and verification.running:
+            db.session.rollback()  # nothing held while waiting, and the next read is fresh
+            if not next_change():
+                break
+            account, verification = current(account_id, verification_id)
+    return account, verification
 
 
 @bp.post("/<verification_id>/stop")
