@@ -11,6 +11,7 @@ heard. A message only wakes the poll; what it shows always comes from the databa
 """
 
 import logging
+import threading
 import time
 from contextlib import contextmanager
 
@@ -61,22 +62,30 @@ def _forget(session):
     session.info.pop(CHANGED, None)
 
 
+class Unheard(Exception):
+    """This poll cannot listen now: Redis is unreachable, or the process holds POLL_HOLDS."""
+
+
 @contextmanager
 def listening(verification_id, hold):
     """Listen for changes to one verification for up to `hold` seconds.
 
     Yields `next_change()`, which blocks until the next change is announced (True) or the
-    hold is over (False). With Redis unreachable, it waits one second and says False, so the
-    page asks again at the pace it used to poll at, instead of at once and forever.
+    hold is over (False). Raises Unheard when it cannot listen: each held poll takes a web
+    thread, and the process keeps some for pages and clicks.
     """
-    deadline = time.monotonic() + hold
+    slots = current_app.extensions.setdefault(
+        "poll_holds", threading.BoundedSemaphore(current_app.config["POLL_HOLDS"])
+    )
+    if not slots.acquire(blocking=False):
+        raise Unheard("every poll this process may hold is held")
     try:
         pubsub = queue.connection().pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(CHANNEL.format(verification_id))
     except RedisError as error:
-        current_app.logger.warning("Polls wait blindly, Redis is unreachable: %s", error)
-        yield lambda: time.sleep(min(1, hold)) or False
-        return
+        slots.release()
+        raise Unheard(f"Redis is unreachable: {error}") from None
+    deadline = time.monotonic() + hold
 
     def next_change():
         try:
@@ -92,3 +101,4 @@ def listening(verification_id, hold):
         yield next_change
     finally:
         pubsub.close()
+        slots.release()

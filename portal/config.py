@@ -96,6 +96,8 @@ def load(environ, instance_path):
         "TRUSTED_HOSTS": trusted_hosts(environ.get("PORTAL_HOSTS", ""), production),
         **rate_limits(environ),
         "PROXIES": proxies(environ.get("PORTAL_PROXIES", "")),
+        # A held poll takes a web thread: a quarter of them stays free for pages and clicks.
+        "POLL_HOLDS": web_threads(environ) * 3 // 4,
     }
 
 
@@ -237,6 +239,17 @@ def proxies(value):
     value = value.strip() or "0"
     if not value.isdigit() or int(value) > 5:
         raise ConfigError("PORTAL_PROXIES must be a number of proxies from 0 to 5")
+    return int(value)
+
+
+def web_threads(environ):
+    """Read PORTAL_WEB_THREADS: the threads of each gunicorn worker process (default 64).
+
+    Each held status poll takes one for up to POLL_HOLD seconds; benchmarks/polls.py measured
+    about 90 KiB of memory per held poll."""
+    value = environ.get("PORTAL_WEB_THREADS", "").strip() or "64"
+    if not value.isdigit() or not 4 <= int(value) <= 1024:
+        raise ConfigError("PORTAL_WEB_THREADS must be a number of threads from 4 to 1024")
     return int(value)
 
 

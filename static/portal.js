@@ -168,16 +168,15 @@
   });
 
   // The server holds the panel's poll until the verification changes, so the next poll starts
-  // when one ends: at once after "nothing changed yet" (204), after a pause when the request
-  // failed (network or server down), so that an outage never turns into a flood of requests.
+  // when one ends: after "nothing changed yet" (204) at once or after its Retry-After (a
+  // server that cannot hold it now), and after a pause when the request failed (network or
+  // server down), so that an outage never turns into a flood of requests.
   document.addEventListener("htmx:afterRequest", (event) => {
     const panel = event.detail.elt;
     if (panel.id !== "verification" || !panel.isConnected || !panel.hasAttribute("hx-get")) return;
-    if (event.detail.xhr.status === 204) {
-      htmx.trigger(panel, "again");
-    } else if (!event.detail.successful) {
-      setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), 2000);
-    }
+    const { xhr, successful } = event.detail;
+    const pause = xhr.status === 204 ? Number(xhr.getResponseHeader("Retry-After")) || 0 : successful ? null : 2;
+    if (pause !== null) setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), pause * 1000);
   });
   // A panel replaced by a click's answer (Verify again, Stop waiting) lets go of its held poll.
   document.addEventListener("htmx:beforeCleanupElement", (event) => {

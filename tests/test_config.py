@@ -48,6 +48,8 @@ def test_production_refuses_to_start_without_a_secret(tmp_path, variable):
         ("PORTAL_RESOURCE_GROUP", "x" * 91, "PORTAL_RESOURCE_GROUP must be"),
         ("PORTAL_RESOURCE_LOCATION", "East US", "PORTAL_RESOURCE_LOCATION must be"),
         ("PORTAL_DATA_LOCATION", "Mars", "PORTAL_DATA_LOCATION must be one of Africa"),
+        ("PORTAL_WEB_THREADS", "2", "PORTAL_WEB_THREADS must be a number of threads"),
+        ("PORTAL_WEB_THREADS", "many", "PORTAL_WEB_THREADS must be a number of threads"),
     ],
 )
 def test_a_malformed_setting_is_named(tmp_path, variable, value, message):

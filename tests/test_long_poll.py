@@ -109,7 +109,7 @@ def test_the_final_state_reaches_a_held_poll_and_carries_no_trigger(app, custome
     assert verification_state(response.text) == "passed"
 
 
-def test_with_redis_down_a_poll_waits_a_second_then_answers_204(app, customer):
+def test_with_redis_down_a_poll_is_asked_again_in_a_second(app, customer):
     account_id = add_account(customer, **GOOD)
     url = poll_url(customer, account_id)
     app.config.update(POLL_HOLD=5, REDIS_URL="unix:///nonexistent/redis.sock")
@@ -119,7 +119,24 @@ def test_with_redis_down_a_poll_waits_a_second_then_answers_204(app, customer):
     response = customer.get(url)
 
     assert response.status_code == 204
-    assert 1 <= time.monotonic() - started < 3
+    assert response.headers["Retry-After"] == "1"
+    assert time.monotonic() - started < 1
+
+
+def test_past_its_share_of_threads_a_process_asks_polls_again_in_a_second(app, customer):
+    app.config.update(POLL_HOLD=2, POLL_HOLDS=1)
+    account_id = add_account(customer, **GOOD)
+    url = poll_url(customer, account_id)
+    held = in_background(lambda: customer.get(url))
+    time.sleep(0.3)
+
+    started = time.monotonic()
+    refused = customer.get(url)
+
+    assert refused.status_code == 204 and refused.headers["Retry-After"] == "1"
+    assert time.monotonic() - started < 1
+    assert "Retry-After" not in held()["result"].headers
+    assert customer.get(url).status_code == 204  # the slot is free again after the hold
 
 
 def test_a_commit_announces_the_verifications_it_changed_and_nothing_else(app, customer):

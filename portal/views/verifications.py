@@ -64,7 +64,12 @@ def status(account_id, verification_id):
     seen = request.args.get("seen")
     account, verification = current(account_id, verification_id)
     if verification.progress_key == seen and verification.running:
-        account, verification = after_next_change(account_id, verification_id, seen)
+        try:
+            account, verification = after_next_change(account_id, verification_id, seen)
+        except changes.Unheard as reason:
+            # Asked again in a second, as before polls were held: slower, never lost.
+            current_app.logger.info("A poll is not held: %s", reason)
+            return "", 204, {"Retry-After": "1"}
     if verification.progress_key == seen:
         return "", 204
     return panel_response(account, verification)
