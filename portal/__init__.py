@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, database, errors, headers, limits, templating
+from . import cli, config, database, errors, headers, limits, static_files, templating
 from .config import Limits
 from .crypto import KeyRing
 from .extensions import csrf, db, migrate
@@ -72,6 +72,7 @@ def create_app(test_config=None):
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
     limits.init_app(app)
+    static_files.register(app)
     if app.config.get("PROXIES"):
         # The client's address and scheme as the trusted proxies in front of us saw them.
         app.wsgi_app = ProxyFix(
