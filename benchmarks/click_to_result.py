@@ -1,38 +1,24 @@
 """From the click on Verify to the final state on the customer's screen, in Chromium.
 
-Runs the portal as `scripts/run` does (gunicorn with portal.web_server, worker.py), on Redis
-and SQLite, against the fake Azure over HTTPS with --latency-ms added to every answer (D).
-Headless Chromium enters through a signed link, fills the guide's form and clicks Verify, then
-clicks "Verify again" --runs times; each time is taken from the click to the moment the panel
-shows "passed". Goal (issue 10): at most (3 round trips + 1) x D + 0.3 s.
+Runs the portal as `scripts/run` does (benchmarks/stack.py), against the fake Azure with
+--latency-ms added to every answer (D). Headless Chromium enters through a signed link, fills
+the guide's form and clicks Verify, then clicks "Verify again" --runs times; each time is taken
+from the click to the moment the panel shows "passed". Goal (issue 10): at most
+(3 round trips + 1) x D + 0.3 s.
 
 Usage: .venv/bin/python benchmarks/click_to_result.py [--latency-ms 0 100] [--runs 9]
 """
 
 import argparse
-import base64
-import logging
 import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from contextlib import ExitStack, contextmanager
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-from redis import Redis  # noqa: E402
-
+from benchmarks.stack import chromium, entry_link, running_portal  # noqa: E402
 from fake_azure import scenarios as azure  # noqa: E402
-from fake_azure.serve import running  # noqa: E402
-from portal import signed_links  # noqa: E402
-from tests.conftest import CHROMIUM_ARGS  # noqa: E402
-from tests.servers import free_port, redis_server, wait_for  # noqa: E402
 
 ROUND_TRIPS = 3  # OpenID discovery, the token, then the ARM reads and the dry run at once
 VALUES = {
@@ -49,33 +35,7 @@ def main():
     parser.add_argument("--latency-ms", type=float, nargs="+", default=[0, 100])
     parser.add_argument("--runs", type=int, default=9)
     arguments = parser.parse_args()
-    directory = tempfile.mkdtemp(prefix="portal-benchmark-")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake's request log
-    with ExitStack() as stack:
-        url, ca_path, fake = stack.enter_context(running(directory))
-        redis_url = stack.enter_context(redis_server())
-        environment = {
-            **os.environ,
-            "REQUESTS_CA_BUNDLE": ca_path,
-            "AZURE_AUTHORITY_HOST": url,
-            "AZURE_RESOURCE_MANAGER_URL": url,
-            "DATABASE_URL": f"sqlite:///{directory}/portal.db",
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "PORTAL_EMBED_SECRET": secrets.token_urlsafe(32),
-            "PORTAL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-            "PORTAL_LIMIT_VERIFY_PER_WORKSPACE": "1000 per minute",
-            "PORTAL_LIMIT_VERIFY_PER_ADDRESS": "1000 per minute",
-        }
-        subprocess.run(
-            [f"{ROOT}/.venv/bin/flask", "--app", "wsgi", "db", "upgrade"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-            capture_output=True,
-        )
-        base = stack.enter_context(portal(environment, redis_url))
-        browser = stack.enter_context(chromium())
+    with running_portal() as (base, environment, fake), chromium() as browser:
         print(f"click on Verify to the result on screen, median of {arguments.runs} runs")
         for latency_ms in arguments.latency_ms:
             fake.latency = latency_ms / 1000
@@ -89,69 +49,12 @@ def main():
             )
 
 
-@contextmanager
-def portal(environment, redis_url):
-    """The web server and the worker, as scripts/run starts them; yield the base URL."""
-    port = free_port()
-    processes = [
-        subprocess.Popen(
-            [
-                f"{ROOT}/.venv/bin/gunicorn",
-                "-c",
-                "python:portal.web_server",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--access-logfile",
-                "/dev/null",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stderr=subprocess.DEVNULL,
-        ),
-        subprocess.Popen(
-            [sys.executable, "worker.py"],
-            cwd=ROOT,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-    ]
-    connection = Redis.from_url(redis_url)
-    wait_for(lambda: connection.keys("rq:worker:*"), "the worker", timeout=30)
-    wait_for(lambda: reachable(port), "gunicorn", timeout=30)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def reachable(port):
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-@contextmanager
-def chromium():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def clicks_to_result(browser, base, environment, runs):
     """Connect an account through the form, then Verify again `runs` times; return each
     click's time to "passed" on screen, in seconds (the form's first, then the others)."""
     context = browser.new_context()
     page = context.new_page()
-    link = signed_links.mint(environment["PORTAL_EMBED_SECRET"], secrets.token_hex(4), "Bench")
-    page.goto(f"{base}/embed?token={link}")
+    page.goto(entry_link(base, environment))
     for label, value in VALUES.items():
         page.get_by_label(label, exact=True).fill(value)
     times = [timed_click(page, page.get_by_role("button", name="Verify", exact=True))]

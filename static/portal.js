@@ -8,6 +8,11 @@
   "use strict";
 
   const settings = JSON.parse(document.querySelector('meta[name="portal-embed"]')?.content || "{}");
+
+  // The signed link's answer is the landing page itself: its own address replaces the link's
+  // (whose token is spent) in the address bar and the history, as a page htmx can restore.
+  const address = document.querySelector('meta[name="portal-address"]')?.content;
+  if (address) history.replaceState({ htmx: true }, "", address);
   const hostOrigin = window.parent !== window && settings.origin ? settings.origin : null;
 
   function tell(type, detail = {}) {

@@ -329,6 +329,8 @@ def test_a_busy_database_answers_503_and_keeps_what_was_typed(app, database_url)
 @pytest.mark.reliability("SQLite locked while a new session is stored", "503 with Retry-After")
 def test_a_session_that_cannot_be_stored_for_a_busy_database_is_a_503(app, database_url):
     customer = impatient_customer(app)
+    with customer.session_transaction() as session:
+        session.pop("csrf_token")  # as before any form was shown in this session
     with sqlite_locked(database_url):
         # The form's first showing stores the CSRF token in the session, after the page.
         response = customer.get("/accounts/new")

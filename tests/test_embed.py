@@ -34,7 +34,8 @@ def test_valid_link_opens_the_workspace_and_loads_it_at_a_url_without_the_token(
     response = client.get(f"/embed?token={token}")
 
     assert response.status_code == 200
-    assert 'hx-get="/" hx-trigger="load" hx-target="body" hx-push-url="true"' in response.text
+    assert "Connect an Azure subscription" in response.text  # the landing page, at once
+    assert '<meta name="portal-address" content="/accounts/new">' in response.text
     assert token not in response.text
     page = client.get("/accounts/new").text
     assert "Acme Ltd" in page

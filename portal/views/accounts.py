@@ -31,6 +31,17 @@ def index():
     return render_template("accounts/index.html", accounts=g.workspace.accounts)
 
 
+def landing():
+    """The page a workspace arrives at: its accounts, or the guide for a first one, served in
+    the answer to the signed link itself, with the address it lives at (`g.address`, which
+    portal.js puts in the address bar in place of the link's)."""
+    if not g.workspace.accounts:
+        g.address = url_for("accounts.new")
+        return render_template("accounts/new.html", form=AccountForm(workspace=g.workspace))
+    g.address = url_for("accounts.index")
+    return render_template("accounts/index.html", accounts=g.workspace.accounts)
+
+
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @workspace_required
 @starts_verification

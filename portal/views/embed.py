@@ -33,9 +33,11 @@ def enter():
     session.regenerate()
     session["workspace_id"] = g.workspace.id
     session["embedding"] = embedding(claims.embedding, current_app.config["FRAME_ANCESTORS"])
-    # Not a redirect: in an iframe without cookies only this page can hand the session token
-    # to htmx, which then loads the portal at a URL without the link's token.
-    return render_template("embed/entry.html")
+    # Not a redirect: in an iframe without cookies only this answer can hand the session token
+    # to the page (and htmx). It is the landing page itself, one round trip for the customer.
+    from .accounts import landing  # here: accounts imports this module's workspace_required
+
+    return landing()
 
 
 def spend(claims):
