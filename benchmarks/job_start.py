@@ -24,6 +24,7 @@ from fake_azure.serve import running  # noqa: E402
 from portal import jobs  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import AzureAccount  # noqa: E402
+from tests.servers import redis_server  # noqa: E402
 
 
 def main():
@@ -32,8 +33,9 @@ def main():
     runs = parser.parse_args().runs
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fake's request log
     directory = tempfile.mkdtemp(prefix="portal-benchmark-")
-    with running(directory) as (url, ca_path, _):
+    with running(directory) as (url, ca_path, _), redis_server() as redis_url:
         os.environ.update(
+            REDIS_URL=redis_url,  # each commit is announced there, as it runs
             REQUESTS_CA_BUNDLE=ca_path,
             DATABASE_URL=f"sqlite:///{directory}/portal.db",
             AZURE_AUTHORITY_HOST=url,
