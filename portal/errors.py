@@ -93,6 +93,11 @@ def http_error(error):
         code = error.name.lower().replace(" ", "_")
         return jsonify(error={"code": code, "message": error.description}), error.code
     title, advice = MESSAGES.get(error.code, (error.name, error.description))
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        # A part of the page asked (the live panel, a click in it), not a link: what the page
+        # shows is gone or closed to this session, so the page gives way to why.
+        notice = render_template("errors/_notice.html", title=title, advice=advice)
+        return notice, error.code, {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"}
     return render_template("errors/error.html", title=title, advice=advice), error.code
 
 

@@ -1,5 +1,6 @@
 """The RQ queue that verification jobs go through; jobs carry a verification id and no secret."""
 
+import threading
 from datetime import timedelta
 
 from flask import current_app
@@ -14,14 +15,21 @@ WEBHOOK_QUEUE_NAME = "webhooks"
 QUEUES = (QUEUE_NAME, WEBHOOK_QUEUE_NAME)
 
 
+_making = threading.Lock()
+
+
 def connection():
-    """The app's Redis client, made once per app (connections are made when first used)."""
-    redis = current_app.extensions.get("redis")
-    if redis is None:
-        redis = Redis.from_url(
-            current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
-        )
-        current_app.extensions["redis"] = redis
+    """The app's Redis client, made once per app (connections are made when first used).
+
+    Made under a lock: of two clients made at once by two threads, the one dropped would
+    close, as it is collected, the connections the other's callers were using."""
+    with _making:
+        redis = current_app.extensions.get("redis")
+        if redis is None:
+            redis = Redis.from_url(
+                current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
+            )
+            current_app.extensions["redis"] = redis
     return redis
 
 

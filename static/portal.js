@@ -176,12 +176,19 @@
   // when one ends: after "nothing changed yet" (204) at once or after its Retry-After (a
   // server that cannot hold it now), and after a pause when the request failed (network or
   // server down), so that an outage never turns into a flood of requests.
+  const isPoll = (elt) => elt.id === "verification" && elt.hasAttribute("hx-get");
+  const passing = (status) => status === 0 || status === 429 || status >= 500;
+  // A passing failure (the network, a restart, a busy database) keeps the panel as it was.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (isPoll(event.detail.elt) && passing(event.detail.xhr.status)) event.detail.shouldSwap = false;
+  });
   document.addEventListener("htmx:afterRequest", (event) => {
     const panel = event.detail.elt;
-    if (panel.id !== "verification" || !panel.isConnected || !panel.hasAttribute("hx-get")) return;
-    const { xhr, successful } = event.detail;
-    const pause = xhr.status === 204 ? Number(xhr.getResponseHeader("Retry-After")) || 0 : successful ? null : 2;
-    if (pause !== null) setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), pause * 1000);
+    if (!isPoll(panel) || !panel.isConnected) return;
+    const { xhr } = event.detail;
+    if (xhr.status !== 204 && !passing(xhr.status)) return;  // a new panel polls by itself
+    const pause = Number(xhr.getResponseHeader("Retry-After")) || (xhr.status === 204 ? 0 : 2);
+    setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), pause * 1000);
   });
   // A panel replaced by a click's answer (Verify again, Stop waiting) lets go of its held poll.
   document.addEventListener("htmx:beforeCleanupElement", (event) => {

@@ -5,15 +5,23 @@ import re
 import threading
 import time
 
+from playwright.sync_api import expect
 from redis import Redis
 
-from portal import changes
+from portal import changes, queue
 from portal.extensions import db
 from portal.models import AzureAccount, Verification
 from portal.verification.steps import Step, StepState
 
-from .conftest import add_account
+from .conftest import VALID_ACCOUNT, add_account, link_token, running_worker
 from .test_verification import GOOD, markers, verification_state
+
+FIELDS = (
+    ("Tenant ID", "tenant_id"),
+    ("Client ID", "client_id"),
+    ("Client Secret", "client_secret"),
+    ("Subscription ID", "subscription_id"),
+)
 
 
 def poll_url(customer, account_id):
@@ -163,3 +171,64 @@ def test_a_commit_announces_the_verifications_it_changed_and_nothing_else(app, c
 def heard_id(app):
     with app.app_context():
         return db.session.scalars(db.select(Verification.id)).one()
+
+
+def test_a_poll_answered_by_a_passing_error_keeps_the_panel_and_asks_again(
+    app, live_server, page, database_url, redis_url, fake_azure
+):
+    """A restart or a busy moment answers one poll 502: the page keeps its panel, asks again
+    after a pause, and shows the result when it comes."""
+    failed = []
+
+    def first_poll_fails(route):
+        if not failed:
+            failed.append(route.request.url)
+            return route.fulfill(status=502, body="<h1>502 Bad Gateway</h1>")
+        return route.continue_()
+
+    page.route("**/verifications/*?seen=*", first_poll_fails)
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    for label, field in (("Account Name", "name"), *FIELDS):
+        page.get_by_label(label, exact=True).fill({**VALID_ACCOUNT, **GOOD}[field])
+    page.get_by_role("button", name="Verify", exact=True).click()
+    panel = page.locator("#verification")
+    expect(panel).to_have_attribute("data-verification-state", "running")
+    page.wait_for_timeout(500)  # the failed poll has been answered by now
+
+    with running_worker(database_url, redis_url, fake_azure):
+        expect(panel).to_have_attribute("data-verification-state", "passed", timeout=20_000)
+
+    assert failed
+    expect(page.get_by_text("Bad Gateway")).to_have_count(0)
+
+
+def test_a_poll_for_an_account_deleted_meanwhile_says_so_in_place_of_the_page(app, customer):
+    account_id = add_account(customer, **GOOD)
+    url = poll_url(customer, account_id)
+    with app.app_context():
+        db.session.delete(db.session.get(AzureAccount, account_id))
+        db.session.commit()
+
+    response = customer.get(url, headers={"HX-Request": "true", "HX-Target": "verification"})
+
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#main"
+    assert "<header" not in response.text and 'class="notice' in response.text
+
+
+def test_threads_making_the_redis_client_at_once_share_one(app):
+    app.extensions.pop("redis", None)
+    clients, start = [], threading.Barrier(16)
+
+    def make():
+        start.wait()
+        with app.app_context():
+            clients.append(queue.connection())
+
+    threads = [threading.Thread(target=make) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len({id(client) for client in clients}) == 1
