@@ -53,6 +53,8 @@ def create_app(test_config=None):
         # under the read timeouts of proxies in front (nginx: 60 s), and a vanished job's
         # verification is found stale at the next poll at the latest.
         POLL_HOLD=20,
+        # Polls one session may have held at once in one process: a few tabs, not the lot.
+        POLL_HOLDS_PER_SESSION=4,
         # An asynchronous dry run is waited for this long, then shown as Azure's delay.
         DRY_RUN_TIMEOUT=60,
         # Pauses between checks while only a new role is missing: about 30 minutes in all,

@@ -11,8 +11,10 @@ heard. A message only wakes the poll; what it shows always comes from the databa
 """
 
 import logging
+import socket
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 
 from flask import current_app
@@ -63,36 +65,69 @@ def _forget(session):
 
 
 class Unheard(Exception):
-    """This poll cannot listen now: Redis is unreachable, or the process holds POLL_HOLDS."""
+    """This poll cannot listen now: Redis is unreachable, or polls hold their share of
+    threads (POLL_HOLDS in all, POLL_HOLDS_PER_SESSION for one session)."""
+
+
+# Set when the web worker is asked to stop (portal/web_server.py): held polls answer at once,
+# and pages ask the next worker, instead of holding the stop up for its graceful timeout.
+stopping = threading.Event()
+
+
+class Holds:
+    """How many polls this process holds, in all and for each session."""
+
+    def __init__(self, most, most_each):
+        self.most, self.most_each = most, most_each
+        self.held = Counter()
+        self.lock = threading.Lock()
+
+    def take(self, holder):
+        with self.lock:
+            if self.held.total() >= self.most or self.held[holder] >= self.most_each:
+                return False
+            self.held[holder] += 1
+            return True
+
+    def give_back(self, holder):
+        with self.lock:
+            self.held[holder] -= 1
+            if not self.held[holder]:
+                del self.held[holder]
 
 
 @contextmanager
-def listening(verification_id, hold):
-    """Listen for changes to one verification for up to `hold` seconds.
+def listening(verification_id, hold, holder, client=None):
+    """Listen for changes to one verification for up to `hold` seconds, for `holder` (the
+    session) whose request came on the `client` socket.
 
-    Yields `next_change()`, which blocks until the next change is announced (True) or the
-    hold is over (False). Raises Unheard when it cannot listen: each held poll takes a web
-    thread, and the process keeps some for pages and clicks.
+    Yields `next_change()`, which blocks until the next change is announced (True), or until
+    the hold is over, the client hung up or the worker is stopping (False). Raises Unheard
+    when it cannot listen: each held poll takes a web thread, and the process keeps some for
+    pages and clicks, and one session cannot take them all.
     """
-    slots = current_app.extensions.setdefault(
-        "poll_holds", threading.BoundedSemaphore(current_app.config["POLL_HOLDS"])
+    config = current_app.config
+    holds = current_app.extensions.setdefault(
+        "poll_holds", Holds(config["POLL_HOLDS"], config["POLL_HOLDS_PER_SESSION"])
     )
-    if not slots.acquire(blocking=False):
-        raise Unheard("every poll this process may hold is held")
+    if not holds.take(holder):
+        raise Unheard("this process or this session holds all the polls it may")
     try:
         pubsub = queue.connection().pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(CHANNEL.format(verification_id))
     except RedisError as error:
-        slots.release()
+        holds.give_back(holder)
         raise Unheard(f"Redis is unreachable: {error}") from None
     deadline = time.monotonic() + hold
 
     def next_change():
         try:
-            while (left := deadline - time.monotonic()) > 0:
-                # None for the subscription's own confirmation, or when `left` ran out.
-                if pubsub.get_message(timeout=left) is not None:
+            while (left := deadline - time.monotonic()) > 0 and not stopping.is_set():
+                # None for the subscription's own confirmation, or when the second ran out.
+                if pubsub.get_message(timeout=min(left, 1)) is not None:
                     return True
+                if hung_up(client):
+                    return False
         except RedisError as error:
             current_app.logger.warning("Lost Redis while a poll waited: %s", error)
         return False
@@ -101,4 +136,17 @@ def listening(verification_id, hold):
         yield next_change
     finally:
         pubsub.close()
-        slots.release()
+        holds.give_back(holder)
+
+
+def hung_up(client):
+    """Whether the client closed its connection (it reads as ended, not merely quiet): a
+    page that went away, or a request sent and abandoned, holds nothing for long."""
+    if client is None:  # not served by gunicorn (tests, the development server)
+        return False
+    try:
+        return client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True

@@ -14,12 +14,14 @@ section says.
 import html
 import logging
 import os
+import signal
 import socket
 import struct
 
 from gunicorn import util
 from gunicorn.http import wsgi
 
+from . import changes
 from .config import web_threads
 from .headers import security_headers
 
@@ -48,6 +50,16 @@ def when_ready(server):
         listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeout)
         listener.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeout)
     logging.getLogger("gunicorn.error").addFilter(one_line_for_stalled_clients)
+
+
+def post_worker_init(worker):
+    # Asked to stop gracefully (SIGTERM), the worker waits for its requests to end: held polls
+    # end at once instead (changes.stopping), and their pages ask the next worker.
+    def release_polls_then_exit(signum, frame):
+        changes.stopping.set()
+        worker.handle_exit(signum, frame)
+
+    signal.signal(signal.SIGTERM, release_polls_then_exit)
 
 
 def one_line_for_stalled_clients(record):

@@ -131,6 +131,23 @@ def test_with_redis_down_a_poll_is_asked_again_in_a_second(app, customer):
     assert time.monotonic() - started < 1
 
 
+def test_one_session_cannot_hold_more_than_its_share_of_polls(app, customer, other_customer):
+    app.config.update(POLL_HOLD=2, POLL_HOLDS_PER_SESSION=1)
+    url = poll_url(customer, add_account(customer, **GOOD))
+    others = poll_url(other_customer, add_account(other_customer, **GOOD))
+    held = in_background(lambda: customer.get(url))
+    time.sleep(0.3)
+
+    refused = customer.get(url)
+    started = time.monotonic()
+    other = other_customer.get(others)
+
+    assert refused.status_code == 204 and refused.headers["Retry-After"] == "1"
+    assert other.status_code == 204 and "Retry-After" not in other.headers
+    assert time.monotonic() - started >= 2  # held for its whole hold
+    assert "Retry-After" not in held()["result"].headers
+
+
 def test_past_its_share_of_threads_a_process_asks_polls_again_in_a_second(app, customer):
     app.config.update(POLL_HOLD=2, POLL_HOLDS=1)
     account_id = add_account(customer, **GOOD)

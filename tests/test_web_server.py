@@ -1,15 +1,18 @@
 """The web server as `scripts/run` starts it (portal/web_server.py), spoken to over raw sockets."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 
-from .conftest import TEST_ENVIRONMENT
+from .conftest import TEST_ENVIRONMENT, add_account
 from .servers import free_port, wait_for
+from .test_verification import GOOD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READ_TIMEOUT = 1
@@ -18,6 +21,13 @@ READ_TIMEOUT = 1
 @pytest.fixture
 def web_server(database_url, redis_url, tmp_path):
     """gunicorn serving the portal on a loopback port: yield (port, path of its log)."""
+    with serving(database_url, redis_url, tmp_path) as (port, log, _):
+        yield port, log
+
+
+@contextmanager
+def serving(database_url, redis_url, tmp_path, **environment):
+    """Run gunicorn as scripts/run does, with `environment` added: (port, log, process)."""
     port = free_port()
     log = tmp_path / "gunicorn.log"
     environment = {
@@ -26,6 +36,7 @@ def web_server(database_url, redis_url, tmp_path):
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "PORTAL_READ_TIMEOUT": str(READ_TIMEOUT),
+        **environment,
     }
     with open(log, "w") as output:
         process = subprocess.Popen(
@@ -37,9 +48,11 @@ def web_server(database_url, redis_url, tmp_path):
             stderr=subprocess.STDOUT,
         )
     wait_for(lambda: _answers(port), "gunicorn")
-    yield port, log
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        yield port, log, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _answers(port):
@@ -139,3 +152,60 @@ def test_every_answer_carries_our_headers_and_no_server_banner(web_server, reque
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["cache-control"] == "no-store"
     assert "<script>" not in answer  # gunicorn's own page echoed the request line
+
+
+def held_poll(app, customer):
+    """The raw request of a status poll with nothing new, as the account page sends it."""
+    account_id = add_account(customer, **GOOD)
+    page = customer.get(f"/accounts/{account_id}").text
+    url = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    token = re.search(r'"X-Portal-Session": "([^"]+)"', page).group(1)
+    return f"GET {url} HTTP/1.1\r\nHost: localhost\r\nX-Portal-Session: {token}\r\n\r\n".encode()
+
+
+def held_for(port, request, seconds):
+    """Whether the server is still holding `request` after `seconds` without an answer."""
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(request)
+        connection.settimeout(seconds)
+        try:
+            return not connection.recv(65536)
+        except TimeoutError:
+            return True
+
+
+def test_polls_whose_clients_hung_up_let_go_of_their_threads(
+    app, customer, database_url, redis_url, tmp_path
+):
+    poll = held_poll(app, customer)
+    # One worker of 4 threads holds at most 3 polls.
+    with serving(
+        database_url, redis_url, tmp_path, WEB_CONCURRENCY="1", PORTAL_WEB_THREADS="4"
+    ) as (
+        port,
+        _,
+        _,
+    ):
+        for _ in range(3):  # sent and abandoned at once
+            with socket.create_connection(("127.0.0.1", port)) as connection:
+                connection.sendall(poll)
+        time.sleep(2)
+
+        assert held_for(port, poll, 1)  # held again, not refused with Retry-After
+
+
+def test_a_stop_ends_held_polls_at_once_and_the_worker_soon(
+    app, customer, database_url, redis_url, tmp_path
+):
+    poll = held_poll(app, customer)
+    with serving(database_url, redis_url, tmp_path) as (port, _, process):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(poll)
+            time.sleep(0.5)
+            started = time.monotonic()
+            process.terminate()
+            answer = connection.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 204")
+        process.wait(timeout=8)
+
+        assert time.monotonic() - started < 4

@@ -1,6 +1,16 @@
 """Verifying an account: start, the live status partial, and registering the provider."""
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import changes, jobs, verifying
@@ -100,7 +110,12 @@ def current(account_id, verification_id):
 def after_next_change(account_id, verification_id, seen):
     """The account and verification once a change to what `seen` showed is committed, or as
     they are after POLL_HOLD seconds."""
-    with changes.listening(verification_id, current_app.config["POLL_HOLD"]) as next_change:
+    with changes.listening(
+        verification_id,
+        current_app.config["POLL_HOLD"],
+        holder=session.token,
+        client=request.environ.get("gunicorn.socket"),
+    ) as next_change:
         db.session.rollback()  # read again now that no change can go unheard
         account, verification = current(account_id, verification_id)
         while verification.progress_key == seen and verification.running:
