@@ -16,6 +16,11 @@ def start(account):
     None when the workspace already has VERIFICATIONS_IN_FLIGHT running: one customer's burst
     must not hold the queue for everyone else."""
     running = account.running_verification()
+    if running is not None and running.recheck_at and account.outdated_by(running):
+        # It waits to check a role for values the account no longer has: its re-check would
+        # check the new ones under the old one's name. It ends, and the new values get theirs.
+        verifying.stop_waiting(running)
+        running = account.running_verification()
     if running is not None:
         return running
     if verifying.in_flight(account.workspace) >= current_app.config["VERIFICATIONS_IN_FLIGHT"]:

@@ -149,6 +149,20 @@ def test_renaming_does_not_verify_again_but_a_new_secret_does(app, customer):
     assert len(verifications(app, account_id)) == 2
 
 
+def test_new_values_saved_while_a_role_is_awaited_get_a_check_of_their_own(app, customer):
+    app.config["RECHECK_DELAYS"] = (60,)
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+
+    submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, **GOOD, "client_secret": ""})
+    work_off(app)
+
+    waited, fresh = sorted(verifications(app, account_id), key=lambda run: run.created_at)
+    assert waited.state.value == "failed" and fresh.state.value == "passed"
+    page = customer.get(f"/accounts/{account_id}").text
+    assert "Everything is set up" in page and "not checked yet" not in page
+
+
 def test_another_workspaces_verification_is_not_found(app, customer, other_customer):
     account_id = add_account(customer, **GOOD)
     (verification,) = verifications(app, account_id)
