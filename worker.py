@@ -73,7 +73,14 @@ def main():
             try:
                 # The scheduler runs the delayed re-checks of a role that is still propagating.
                 worker = PortalWorker(
-                    QUEUES, connection=connection, work_horse_killed_handler=work_horse_killed
+                    QUEUES,
+                    connection=connection,
+                    work_horse_killed_handler=work_horse_killed,
+                    # RQ starts again a scheduler that Redis's restart stopped only at its
+                    # maintenance, which an idle worker reaches once per dequeue timeout
+                    # (worker_ttl - 15 s): within a minute, not ten, a role's re-check runs.
+                    worker_ttl=45,
+                    maintenance_interval=30,
                 )
                 worker.work(with_scheduler=True)
                 return
