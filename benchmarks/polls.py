@@ -69,9 +69,7 @@ def main():
             **os.environ,
             "DATABASE_URL": f"sqlite:///{directory}/portal.db",
             "REDIS_URL": redis_url,
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "PORTAL_EMBED_SECRET": secrets.token_urlsafe(32),
-            "PORTAL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            **random_secrets(),
         }
         app = create_app(config.load(environment, directory))
         with app.app_context():
@@ -100,6 +98,15 @@ def main():
             idle = rss_kib(workers)
             delays, held = asyncio.run(held_polls(app, port, workers, running, arguments))
     report(arguments, delays, (held - idle) / arguments.pollers, throughput)
+
+
+def random_secrets():
+    """The portal's secrets, made up for one run."""
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "PORTAL_EMBED_SECRET": secrets.token_urlsafe(32),
+        "PORTAL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    }
 
 
 def make_poller(app, finished=False):

@@ -4,7 +4,6 @@ gunicorn with portal.web_server's settings and worker.py, on a throwaway Redis a
 database, against the fake Azure over HTTPS; and Debian's headless Chromium.
 """
 
-import base64
 import logging
 import os
 import secrets
@@ -17,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from playwright.sync_api import sync_playwright
 from redis import Redis
 
+from benchmarks.polls import random_secrets
 from fake_azure.serve import running
 from portal import PROJECT_ROOT, signed_links
 from tests.conftest import CHROMIUM_ARGS
@@ -38,9 +38,7 @@ def running_portal():
             "AZURE_RESOURCE_MANAGER_URL": url,
             "DATABASE_URL": f"sqlite:///{directory}/portal.db",
             "REDIS_URL": redis_url,
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "PORTAL_EMBED_SECRET": secrets.token_urlsafe(32),
-            "PORTAL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            **random_secrets(),
             "PORTAL_LIMIT_VERIFY_PER_WORKSPACE": "1000 per minute",
             "PORTAL_LIMIT_VERIFY_PER_ADDRESS": "1000 per minute",
         }

@@ -63,12 +63,12 @@ def main():
         print(f"sequential round trips: {median / (arguments.latency_ms / 1000):.1f}")
 
 
-def make_account():
-    workspace = Workspace(external_id="benchmark")
-    account = AzureAccount(workspace=workspace)
+def make_account(workspace="benchmark", subscription_id=azure.SUB_READY):
+    """An account whose every check passes, in its own workspace, committed."""
+    account = AzureAccount(workspace=Workspace(external_id=workspace))
     account.rename("Benchmark")
     account.change_credentials(
-        azure.TENANT, azure.APP_CONTRIBUTOR, azure.SUB_READY, secret=azure.SECRET
+        azure.TENANT, azure.APP_CONTRIBUTOR, subscription_id, secret=azure.SECRET
     )
     db.session.add(account)
     db.session.commit()
