@@ -3,13 +3,16 @@
 RQ forks a work horse per job from worker.py's parent. This forks the same way from a parent
 that has imported the app and the SDK (as worker.py does), runs the real job against the fake
 Azure over HTTPS, and times fork → first HTTP request, without and then with worker.py's
-prepare_to_fork(). Usage: .venv/bin/python benchmarks/job_start.py [--runs 9]
+prepare_to_fork(). Then it times job pickup: from enqueueing to the job's first line, with
+worker.py running as scripts/run starts it.
+Usage: .venv/bin/python benchmarks/job_start.py [--runs 9]
 """
 
 import argparse
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,13 +21,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import requests.adapters  # noqa: E402
+from redis import Redis  # noqa: E402
+from rq import Queue  # noqa: E402
 
 from benchmarks.verification_latency import make_account, make_verification  # noqa: E402
 from fake_azure.serve import running  # noqa: E402
 from portal import jobs  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import AzureAccount  # noqa: E402
-from tests.servers import redis_server  # noqa: E402
+from portal.queue import QUEUE_NAME  # noqa: E402
+from tests.conftest import worker_idle  # noqa: E402
+from tests.servers import redis_server, wait_for  # noqa: E402
 
 
 def main():
@@ -47,10 +54,36 @@ def main():
         plain = [first_request_ms(worker.app) for _ in range(runs)]
         worker.prepare_to_fork()
         prepared = [first_request_ms(worker.app) for _ in range(runs)]
+        pickups = pickup_ms(redis_url, runs)
+    print(f"job pickup, enqueue to the job's first line, median of {runs} (goal: under 50 ms)")
+    print(f"with worker.py idle and waiting: {statistics.median(pickups):.0f} ms")
     print(f"fork to first Azure request, median of {runs} (goal: under 20 ms)")
     print(f"parent with the app and SDK imported: {statistics.median(plain):.0f} ms")
     print(f"and prepare_to_fork() (worker.py):    {statistics.median(prepared):.0f} ms")
     print(f"ratio: {statistics.median(plain) / statistics.median(prepared):.2f}x")
+
+
+def pickup_ms(redis_url, runs):
+    """Enqueue `time.time` (a job that says when it ran) `runs` times, one after another,
+    for worker.py; return each one's milliseconds from enqueueing to its start."""
+    process = subprocess.Popen(
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=os.environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    connection = Redis.from_url(redis_url)
+    wait_for(lambda: worker_idle(connection), "the worker", timeout=30)
+    times = []
+    for _ in range(runs):
+        queued = time.time()
+        job = Queue(QUEUE_NAME, connection=connection).enqueue(time.time, result_ttl=60)
+        wait_for(lambda job=job: job.refresh() or job.is_finished, "the job", timeout=30)
+        times.append((job.return_value() - queued) * 1000)
+    process.terminate()
+    process.wait(timeout=30)
+    return times
 
 
 def create_account():
