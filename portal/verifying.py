@@ -79,12 +79,16 @@ def check_every_step(verification_id):
         return None
 
     def checks_in_order(session, recorder):
+        # A re-check shows nothing until it knows: the page waiting for a role stays as it
+        # is, and changes once, if at all, when the re-check is done (one commit at the end).
+        recorder.quiet = verification.attempt > 0
         verification.attempt += 1
         recorder.start_over()
         dry_run = dry_run_of(verification, session)
         run.run_checks(session, verification.account.subscription_id, recorder, dry_run)
         run.warn_of_expiry(verification.account.secret_expires_on, recorder)
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
+            recorder.quiet = False  # registering takes minutes: shown as it goes
             watch_provider(verification, session, recorder)
             run.dry_run_again(recorder, dry_run)
 
@@ -297,11 +301,18 @@ def with_azure(verification, work):
 class StepRecorder:
     """Write step results to the verification's rows, with the secret scrubbed from any text.
 
-    Each write is committed at once, so the page polling the database shows progress.
+    Each write is committed at once, so the page polling the database shows progress; a
+    `quiet` recorder leaves its writes to the verification's next commit instead.
     """
+
+    quiet = False
 
     def __init__(self, verification, secret):
         self.verification, self.secret = verification, secret
+
+    def _commit(self):
+        if not self.quiet:
+            db.session.commit()
 
     @property
     def steps(self):
@@ -311,12 +322,12 @@ class StepRecorder:
         """Set every step back to pending, as a re-check runs them all again."""
         for row in self.verification.steps:
             row.state, row.code, row.azure_message, row.facts = StepState.PENDING, None, None, {}
-        db.session.commit()
+        self._commit()
 
     def running(self, *steps):
         for step in steps:
             self.verification.step(step).state = StepState.RUNNING
-        db.session.commit()
+        self._commit()
 
     def record(self, *outcomes):
         for outcome in outcomes:
@@ -332,7 +343,7 @@ class StepRecorder:
             row.state, row.code = outcome.state, outcome.code
             row.azure_message = self._scrub(outcome.azure_message)
             row.facts = {key: self._scrub(value) for key, value in outcome.facts.items()}
-        db.session.commit()
+        self._commit()
 
     def skip_from(self, first, blocked_by):
         """Mark every step from `first` on that has not finished as blocked by another step."""

@@ -249,3 +249,16 @@ def test_threads_making_the_redis_client_at_once_share_one(app):
         thread.join()
 
     assert len({id(client) for client in clients}) == 1
+
+
+def test_a_verification_gone_unannounced_while_its_poll_waits_is_a_404(app, customer):
+    app.config["POLL_HOLD"] = 1
+    account_id = add_account(customer, **GOOD)
+    url = poll_url(customer, account_id)
+    answer = in_background(lambda: customer.get(url))
+    time.sleep(0.3)
+    with app.app_context():  # the database's cascade removes the verification: no one is told
+        db.session.execute(db.delete(AzureAccount).where(AzureAccount.id == account_id))
+        db.session.commit()
+
+    assert answer()["result"].status_code == 404

@@ -108,6 +108,20 @@ def test_the_secret_is_kept_after_another_fields_mistake_and_cleared_when_it_is_
     expect(page.get_by_role("heading", name="Production")).to_be_visible()
 
 
+# Every change to the panel, as the customer would have seen it.
+SHOWN_WHILE_RECHECKING = """
+window.shown = [];
+new MutationObserver(() => {
+  const panel = document.getElementById("verification");
+  window.shown.push({
+    heading: panel.querySelector(".verdict h2").textContent.trim(),
+    role: panel.querySelector('[data-step="permissions"]').dataset.state,
+    stop: [...panel.querySelectorAll("button")].some((b) => b.textContent === "Stop waiting"),
+  });
+}).observe(document.getElementById("main"), { childList: true, subtree: true });
+"""
+
+
 def test_while_the_role_propagates_the_count_and_time_advance_without_a_reload(
     app, live_server, customer, page
 ):
@@ -118,13 +132,15 @@ def test_while_the_role_propagates_the_count_and_time_advance_without_a_reload(
     page.goto(f"{live_server}/accounts/{account_id}")
     page.evaluate("window.stayedOnThisPage = true")
 
-    expect(page.get_by_role("heading", name="Waiting for Azure to apply the role")).to_be_visible()
+    heading = "Waiting for the app’s role on this subscription"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.locator('[data-step="permissions"]')).to_contain_text(
-        "Waiting for Azure to apply the role"
+        "No role yet: we keep checking"
     )
     recheck = page.locator(".recheck")
     expect(recheck).to_contain_text("check 2 of 4")
     first_time = re.search(r"\d\d:\d\d:\d\d", recheck.inner_text()).group()
+    page.evaluate(SHOWN_WHILE_RECHECKING)
 
     with app.app_context():  # the re-check the scheduler would start in 60 s, now
         verification = db.session.scalars(db.select(Verification)).one()
@@ -132,6 +148,11 @@ def test_while_the_role_propagates_the_count_and_time_advance_without_a_reload(
 
     expect(recheck).to_contain_text("check 3 of 4", timeout=10_000)
     assert first_time not in recheck.inner_text()
+    # The re-check played out nowhere on the page: heading, step 4 and its button stayed.
+    shown = page.evaluate("window.shown")
+    assert shown and all(
+        moment == {"heading": heading, "role": "waiting", "stop": True} for moment in shown
+    ), shown
     assert page.evaluate("window.stayedOnThisPage") is True
     page.goto(f"{live_server}/")
     expect(page.get_by_role("row", name=re.compile("Production"))).to_contain_text(

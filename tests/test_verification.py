@@ -644,7 +644,7 @@ def test_register_it_for_me_is_offered_once_under_step_6_even_beside_a_warning(a
 @pytest.mark.parametrize(
     ("step", "words"),
     [
-        (Step.PERMISSIONS, "Waiting for Azure to apply the role"),
+        (Step.PERMISSIONS, "No role yet: we keep checking"),
         (Step.COMMUNICATION_PROVIDER, "Azure is still working on it"),
     ],
 )

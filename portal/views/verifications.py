@@ -120,9 +120,11 @@ def after_next_change(account_id, verification_id, seen):
         account, verification = current(account_id, verification_id)
         while verification.progress_key == seen and verification.running:
             db.session.rollback()  # nothing held while waiting, and the next read is fresh
-            if not next_change():
-                break
+            changed = next_change()
+            # Read again even when nothing was announced: it may have gone meanwhile (404).
             account, verification = current(account_id, verification_id)
+            if not changed:
+                break
     return account, verification
 
 
