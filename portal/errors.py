@@ -75,9 +75,10 @@ def too_many(error):
         f"{minutes} minutes." if minutes > 1 else "a minute."
     )
     if request.headers.get("HX-Request"):
-        # A click inside the page: a notice above it, and the page (its results) stays.
+        # A click inside the page: the page's one notice says it (not one more each time),
+        # and the page, its results with it, stays; portal.js brings the notice into view.
         notice = render_template("errors/_notice.html", title=TOO_MANY, advice=advice)
-        return notice, 429, {**headers, "HX-Retarget": "#main", "HX-Reswap": "afterbegin"}
+        return notice, 429, {**headers, "HX-Retarget": "#flashes", "HX-Reswap": "innerHTML"}
     page = render_template("errors/error.html", title=TOO_MANY, advice=advice)
     return page, 429, headers
 

@@ -190,6 +190,22 @@
     const pause = Number(xhr.getResponseHeader("Retry-After")) || (xhr.status === 204 ? 0 : 2);
     setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), pause * 1000);
   });
+  // A click in the panel (Stop waiting, Verify again, Register it for me) replaces the panel:
+  // focus goes to its new verdict, where the click's outcome is read, not to the page's top.
+  // A notice put in the page's notices (a rate limit) is brought into view.
+  let clickedInPanel = false;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.matches("#verification form")) clickedInPanel = true;
+  });
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target?.id === "flashes" && event.detail.target.firstElementChild) {
+      event.detail.target.scrollIntoView({ block: "nearest" });
+      tellWhere(event.detail.target);
+    } else if (clickedInPanel) {
+      document.querySelector("#verification .verdict h2")?.focus();
+    }
+    clickedInPanel = false;
+  });
   // A panel replaced by a click's answer (Verify again, Stop waiting) lets go of its held poll.
   document.addEventListener("htmx:beforeCleanupElement", (event) => {
     if (event.target.id === "verification") htmx.trigger(event.target, "htmx:abort");

@@ -208,6 +208,9 @@ def test_a_limit_met_by_a_click_in_the_page_is_told_above_it_and_the_page_stays(
     )
 
     assert refused.status_code == 429
-    assert (refused.headers["HX-Retarget"], refused.headers["HX-Reswap"]) == ("#main", "afterbegin")
+    assert (refused.headers["HX-Retarget"], refused.headers["HX-Reswap"]) == (
+        "#flashes",
+        "innerHTML",
+    )
     assert refused.text.strip().startswith('<p class="notice notice--warning" role="alert">')
     assert "<html" not in refused.text

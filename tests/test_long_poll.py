@@ -8,12 +8,13 @@ import time
 from playwright.sync_api import expect
 from redis import Redis
 
+from fake_azure import scenarios as azure
 from portal import changes, queue
 from portal.extensions import db
 from portal.models import AzureAccount, Verification
 from portal.verification.steps import Step, StepState
 
-from .conftest import VALID_ACCOUNT, add_account, link_token, running_worker
+from .conftest import VALID_ACCOUNT, add_account, link_token, running_worker, work_off
 from .test_verification import GOOD, markers, verification_state
 
 FIELDS = (
@@ -262,3 +263,17 @@ def test_a_verification_gone_unannounced_while_its_poll_waits_is_a_404(app, cust
         db.session.commit()
 
     assert answer()["result"].status_code == 404
+
+
+def test_after_stop_waiting_focus_is_on_the_new_verdict(app, live_server, customer, page):
+    app.config["RECHECK_DELAYS"] = (60,)
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+
+    page.get_by_role("button", name="Stop waiting").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#verification")).to_have_attribute("data-verification-state", "failed")
+    expect(page.locator("#verification .verdict h2")).to_be_focused()
