@@ -12,12 +12,16 @@ and, under /bare, a Flask app whose one route answers "ok". Then:
    of a finished verification (200), and a poll of it that has seen its final state (204).
    Printed: requests per second and the ratio to /bare (goal: at least 0.5).
 
-Usage: .venv/bin/python benchmarks/polls.py [--worker-class gthread|gevent] [--threads 64]
+Each of the 2 workers gets threads enough to hold its share of the polls (PORTAL_WEB_THREADS,
+of which polls may take three quarters), unless --threads says otherwise.
+
+Usage: .venv/bin/python benchmarks/polls.py [--worker-class gthread|gevent] [--threads N]
 """
 
 import argparse
 import asyncio
 import base64
+import math
 import os
 import re
 import secrets
@@ -43,6 +47,8 @@ from portal.models import AzureAccount, StepResult, Verification, Workspace, utc
 from portal.verification.steps import Step, StepState  # noqa: E402
 from tests.servers import free_port, redis_server, wait_for  # noqa: E402
 
+WORKERS = 2
+
 
 def served():
     """What gunicorn serves: the portal (wsgi.py), and a bare Flask app under /bare."""
@@ -56,7 +62,7 @@ def served():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "gevent"])
-    parser.add_argument("--threads", type=int, help="per worker (gthread); default: the config")
+    parser.add_argument("--threads", type=int, help="per worker (gthread)")
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
@@ -161,8 +167,11 @@ class serving:
             "--worker-connections",
             "1000",
         ]
-        if arguments.threads:
-            command += ["--threads", str(arguments.threads)]
+        # Held polls may take 3/4 of a worker's threads (portal/config.py): every poll held.
+        threads = arguments.threads or math.ceil(arguments.pollers / WORKERS / 0.75) + 1
+        environment = {**environment, "WEB_CONCURRENCY": str(WORKERS)}
+        environment["PORTAL_WEB_THREADS"] = str(threads)
+        arguments.threads = threads
         self.command, self.environment = command, environment
 
     def __enter__(self):

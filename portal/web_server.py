@@ -11,6 +11,7 @@ production a buffering proxy in front bounds the whole request, as the README's 
 section says.
 """
 
+import gc
 import html
 import logging
 import os
@@ -53,6 +54,10 @@ def when_ready(server):
 
 
 def post_worker_init(worker):
+    # The app's and the SDKs' objects live as long as the worker: moved out of the collector's
+    # sight, so that its full collections do not pause a held poll's answer.
+    gc.freeze()
+
     # Asked to stop gracefully (SIGTERM), the worker waits for its requests to end: held polls
     # end at once instead (changes.stopping), and their pages ask the next worker.
     def release_polls_then_exit(signum, frame):
