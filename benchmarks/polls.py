@@ -291,10 +291,9 @@ async def hammer(port, path, token, arguments, seconds=1):
 
 
 def report(arguments, delays, per_poll_kib, throughput):
-    print(
-        f"gunicorn {arguments.worker_class}"
-        + (f", {arguments.threads} threads per worker" if arguments.threads else "")
-    )
+    threaded = arguments.worker_class == "gthread"
+    print(f"gunicorn {arguments.worker_class}", end="")
+    print(f", {arguments.threads} threads per worker" if threaded else "")
     if delays:
         p50 = statistics.median(delays) * 1000
         p99 = statistics.quantiles(delays, n=100)[98] * 1000
