@@ -115,7 +115,19 @@ def test_a_link_works_only_once(app):
 
     assert response.status_code == 401
     assert "already been used" in response.text
+    assert "go on to your Azure accounts" not in response.text
     assert second.get("/accounts/new").status_code == 401
+
+
+def test_a_spent_link_opened_again_where_its_session_is_open_offers_the_way_on(app, client):
+    reused = link_token(app)
+    client.get(f"/embed?token={reused}")
+
+    again = client.get(f"/embed?token={reused}")
+
+    assert again.status_code == 401
+    assert 'href="/">go on to your Azure accounts</a>' in again.text
+    assert client.get("/").status_code in (200, 302)
 
 
 def test_spent_links_are_forgotten_once_they_would_have_expired(app, client):

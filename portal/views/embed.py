@@ -27,7 +27,11 @@ def enter():
         )
         spend(claims)
     except signed_links.InvalidLink as problem:
-        return render_template("embed/invalid_link.html", problem=str(problem)), 401
+        # The link opened or reopened in a browser whose session is still open (a reload, a
+        # second tab): the way on is there, not only back through the app.
+        signed_in = bool(session.get("workspace_id"))
+        page = render_template("embed/invalid_link.html", problem=str(problem), signed_in=signed_in)
+        return page, 401
 
     g.workspace = workspace_named_by(claims)
     session.regenerate()
