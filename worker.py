@@ -51,7 +51,7 @@ def prepare_to_fork():
     """
     configure_mappers()
     with app.app_context():
-        verifying.still_running(None)
+        verifying.still_running("")
         nowhere = Verification(id="", account_id="")
         make_transient_to_detached(nowhere)
         db.session.add(nowhere)

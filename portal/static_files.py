@@ -53,6 +53,8 @@ def register(app):
         prefix="static/",
         max_age=60,
         immutable_file_test=lambda _path, url: bool(FINGERPRINTED.search(url)),
+        # In development a source edited while the portal runs is served as it is now.
+        autorefresh=not production,
         add_headers_function=add_headers,
     )
 
@@ -84,8 +86,8 @@ def built(folder):
 
 
 def build(folder):
-    """Remove what was built before, then fingerprint and compress every source again."""
+    """Fingerprint and compress every source again. What was built before stays: a page
+    loaded before a restart still finds the files it names."""
     root = folder.rstrip("/") + "/"
     with contextlib.redirect_stdout(io.StringIO()):  # the library reports to stdout
-        digester.clean(root, [], gzip_files=True, brotli_files=False)
         digester.compile(root, root, [], gzip_files=True, brotli_files=False)

@@ -5,6 +5,7 @@ the catalogue, the order of the checks) meets the database and the settings. Que
 `jobs.py`, whose RQ jobs call in here: nothing here knows RQ.
 """
 
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -81,12 +82,15 @@ def check_every_step(verification_id):
     def checks_in_order(session, recorder):
         # A re-check shows nothing until it knows: the page waiting for a role stays as it
         # is, and changes once, if at all, when the re-check is done (one commit at the end).
+        # Nothing is even flushed before then: on SQLite a flush takes the database's write
+        # lock, which every other request would wait on while Azure answers.
         recorder.quiet = verification.attempt > 0
-        verification.attempt += 1
-        recorder.start_over()
-        dry_run = dry_run_of(verification, session)
-        run.run_checks(session, verification.account.subscription_id, recorder, dry_run)
-        run.warn_of_expiry(verification.account.secret_expires_on, recorder)
+        with db.session.no_autoflush if recorder.quiet else contextlib.nullcontext():
+            verification.attempt += 1
+            recorder.start_over()
+            dry_run = dry_run_of(verification, session)
+            run.run_checks(session, verification.account.subscription_id, recorder, dry_run)
+            run.warn_of_expiry(verification.account.secret_expires_on, recorder)
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
             recorder.quiet = False  # registering takes minutes: shown as it goes
             watch_provider(verification, session, recorder)
@@ -148,6 +152,8 @@ def recheck_delay(verification):
     """If only a role is missing, and it may still be propagating, schedule the next check and
     return its pause in seconds; None when the verification is done."""
     delays = current_app.config["RECHECK_DELAYS"]
+    if verification.account.outdated_by(verification):
+        return None  # its values changed meanwhile: it ends, and says it speaks for the old
     failed = [row for row in verification.steps if row.state is StepState.FAILED]
     only_the_role = [row.step for row in failed] == [Step.PERMISSIONS]
     if not only_the_role or not may_be_propagating(failed[0].code):

@@ -179,8 +179,14 @@
   const isPoll = (elt) => elt.id === "verification" && elt.hasAttribute("hx-get");
   const passing = (status) => status === 0 || status === 429 || status >= 500;
   // A passing failure (the network, a restart, a busy database) keeps the panel as it was.
+  // A poll's new panel keeps the focus where it was in the old one: on the verdict, or on the
+  // button of the same name (the poll that follows a click replaces the panel at once).
+  let focusedInPanel = null;
   document.addEventListener("htmx:beforeSwap", (event) => {
-    if (isPoll(event.detail.elt) && passing(event.detail.xhr.status)) event.detail.shouldSwap = false;
+    if (!isPoll(event.detail.elt)) return;
+    if (passing(event.detail.xhr.status)) event.detail.shouldSwap = false;
+    const focused = document.activeElement;
+    if (event.detail.shouldSwap && event.detail.elt.contains(focused)) focusedInPanel = focused.textContent.trim();
   });
   document.addEventListener("htmx:afterRequest", (event) => {
     const panel = event.detail.elt;
@@ -203,8 +209,13 @@
       tellWhere(event.detail.target);
     } else if (clickedInPanel) {
       document.querySelector("#verification .verdict h2")?.focus();
+    } else if (focusedInPanel !== null) {
+      const panel = document.getElementById("verification");
+      const same = [...(panel?.querySelectorAll("h2, button") || [])].find((e) => e.textContent.trim() === focusedInPanel);
+      (same || panel?.querySelector(".verdict h2"))?.focus();
     }
     clickedInPanel = false;
+    focusedInPanel = null;
   });
   // A panel replaced by a click's answer (Verify again, Stop waiting) lets go of its held poll.
   document.addEventListener("htmx:beforeCleanupElement", (event) => {

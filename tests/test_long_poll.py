@@ -5,6 +5,7 @@ import re
 import threading
 import time
 
+import pytest
 from playwright.sync_api import expect
 from redis import Redis
 
@@ -265,15 +266,27 @@ def test_a_verification_gone_unannounced_while_its_poll_waits_is_a_404(app, cust
     assert answer()["result"].status_code == 404
 
 
-def test_after_stop_waiting_focus_is_on_the_new_verdict(app, live_server, customer, page):
+@pytest.mark.parametrize(
+    ("client_id", "button", "at_once", "final"),
+    [
+        (azure.APP_NO_ROLE, "Stop waiting", "failed", "failed"),
+        (azure.APP_CONTRIBUTOR, "Verify again", "running", "passed"),
+    ],
+)
+def test_after_a_click_in_the_panel_focus_is_on_its_verdict_until_the_result(
+    app, live_server, customer, page, client_id, button, at_once, final
+):
     app.config["RECHECK_DELAYS"] = (60,)
-    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    account_id = add_account(customer, **{**GOOD, "client_id": client_id})
     work_off(app)
     page.goto(f"{live_server}/embed?token={link_token(app)}")
     page.goto(f"{live_server}/accounts/{account_id}")
+    panel = page.locator("#verification")
 
-    page.get_by_role("button", name="Stop waiting").focus()
+    page.get_by_role("button", name=button).focus()
     page.keyboard.press("Enter")
+    expect(panel).to_have_attribute("data-verification-state", at_once)
+    work_off(app)  # the check that Verify again started: its answers replace the panel
 
-    expect(page.locator("#verification")).to_have_attribute("data-verification-state", "failed")
+    expect(panel).to_have_attribute("data-verification-state", final)
     expect(page.locator("#verification .verdict h2")).to_be_focused()

@@ -1,6 +1,9 @@
 """A verification's life: one at a time per account, always ending, polled cheaply."""
 
 import re
+import sqlite3
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -18,6 +21,7 @@ from portal.models import AzureAccount, Verification, WebhookDelivery, utcnow
 from portal.queue import QUEUE_NAME, queue
 
 from .conftest import VALID_ACCOUNT, add_account, csrf_token, submit, work_off
+from .test_accounts import SQLITE_ONLY
 from .test_verification import GOOD, markers, verification_state
 
 
@@ -398,3 +402,31 @@ def test_a_check_that_started_before_a_change_does_not_say_everything_is_set_up(
     assert "Your changes are not checked yet" in page
     assert "Everything is set up" not in page and "data-portal-done" not in page
     assert "Changed since the last check" in page
+
+
+@SQLITE_ONLY
+def test_a_re_check_holds_no_database_lock_while_azure_answers(
+    app, customer, fake_azure, database_url
+):
+    app.config["RECHECK_DELAYS"] = (60,)
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)
+    (verification,) = verifications(app, account_id)
+
+    def re_check():
+        with app.app_context():
+            jobs.verify(verification.id)
+
+    fake_azure.latency = 0.3
+    thread = threading.Thread(target=re_check)
+    thread.start()
+    try:
+        time.sleep(0.5)  # inside the re-check, Azure still answering
+        other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.1)
+        other.execute("BEGIN IMMEDIATE")  # a writer gets the lock at once
+        other.rollback()
+        other.close()
+    finally:
+        thread.join()
+        fake_azure.latency = 0
+    assert verifications(app, account_id)[0].attempt == 2
