@@ -119,6 +119,7 @@ def test_the_final_state_reaches_a_held_poll_and_carries_no_trigger(app, custome
     assert verification_state(response.text) == "passed"
 
 
+@pytest.mark.reliability("Redis down while a page waits on a check", "204, asked again in 1 s")
 def test_with_redis_down_a_poll_is_asked_again_in_a_second(app, customer):
     account_id = add_account(customer, **GOOD)
     url = poll_url(customer, account_id)
@@ -133,6 +134,7 @@ def test_with_redis_down_a_poll_is_asked_again_in_a_second(app, customer):
     assert time.monotonic() - started < 1
 
 
+@pytest.mark.reliability("One session holding many polls", "4 held; the rest asked again in 1 s")
 def test_one_session_cannot_hold_more_than_its_share_of_polls(app, customer, other_customer):
     app.config.update(POLL_HOLD=2, POLL_HOLDS_PER_SESSION=1)
     url = poll_url(customer, add_account(customer, **GOOD))
@@ -192,6 +194,7 @@ def heard_id(app):
         return db.session.scalars(db.select(Verification.id)).one()
 
 
+@pytest.mark.reliability("One poll answered 502 (a proxy restarting)", "panel kept, asked again")
 def test_a_poll_answered_by_a_passing_error_keeps_the_panel_and_asks_again(
     app, live_server, page, database_url, redis_url, fake_azure
 ):
@@ -235,6 +238,7 @@ def test_a_poll_for_an_account_deleted_meanwhile_says_so_in_place_of_the_page(ap
     assert "<header" not in response.text and 'class="notice' in response.text
 
 
+@pytest.mark.reliability("A burst of polls as a web worker starts", "one Redis client, no 500")
 def test_threads_making_the_redis_client_at_once_share_one(app):
     app.extensions.pop("redis", None)
     clients, start = [], threading.Barrier(16)

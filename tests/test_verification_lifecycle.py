@@ -405,6 +405,7 @@ def test_a_check_that_started_before_a_change_does_not_say_everything_is_set_up(
 
 
 @SQLITE_ONLY
+@pytest.mark.reliability("A role re-check waiting on Azure", "no other writer waits")
 def test_a_re_check_holds_no_database_lock_while_azure_answers(
     app, customer, fake_azure, database_url
 ):

@@ -174,6 +174,7 @@ def held_for(port, request, seconds):
             return True
 
 
+@pytest.mark.reliability("Polls sent and abandoned at once", "their threads freed within 1 s")
 def test_polls_whose_clients_hung_up_let_go_of_their_threads(
     app, customer, database_url, redis_url, tmp_path
 ):
@@ -194,6 +195,7 @@ def test_polls_whose_clients_hung_up_let_go_of_their_threads(
         assert held_for(port, poll, 1)  # held again, not refused with Retry-After
 
 
+@pytest.mark.reliability("gunicorn stopped while polls are held", "polls answered, stop within 4 s")
 def test_a_stop_ends_held_polls_at_once_and_the_worker_soon(
     app, customer, database_url, redis_url, tmp_path
 ):
