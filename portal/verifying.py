@@ -130,7 +130,11 @@ def claim(verification):
         recheck_at=None,
         deadline_at=deadline(),
     )
-    db.session.commit()
+    if not taken or verification.attempt:
+        db.session.commit()
+    # Else a first run's claim is committed with its first steps marked running, a few
+    # milliseconds on: one commit before Azure is asked. A re-check commits it now, as it
+    # must hold no lock while Azure answers.
     return taken
 
 
@@ -325,10 +329,10 @@ class StepRecorder:
         return self.verification.steps
 
     def start_over(self):
-        """Set every step back to pending, as a re-check runs them all again."""
+        """Set every step back to pending, as a re-check runs them all again; committed with
+        the first steps the checks mark running, one commit before Azure is asked."""
         for row in self.verification.steps:
             row.state, row.code, row.azure_message, row.facts = StepState.PENDING, None, None, {}
-        self._commit()
 
     def running(self, *steps):
         for step in steps:
