@@ -193,9 +193,22 @@
     if (!isPoll(panel) || !panel.isConnected) return;
     const { xhr } = event.detail;
     if (xhr.status !== 204 && !passing(xhr.status)) return;  // a new panel polls by itself
+    sayConnectionLost(panel, xhr.status === 0);
     const pause = Number(xhr.getResponseHeader("Retry-After")) || (xhr.status === 204 ? 0 : 2);
     setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), pause * 1000);
   });
+  // While the network is gone the panel says so, under its verdict, until a poll gets through.
+  function sayConnectionLost(panel, lost) {
+    let line = panel.querySelector(".connection-lost");
+    if (lost && !line) {
+      line = document.createElement("p");
+      line.className = "connection-lost";
+      line.textContent = "We lost the connection to Azure Connect. Trying again…";
+      panel.querySelector(".verdict").append(line);
+    } else if (!lost && line) {
+      line.remove();
+    }
+  }
   // A click in the panel (Stop waiting, Verify again, Register it for me) replaces the panel:
   // focus goes to its new verdict, where the click's outcome is read, not to the page's top.
   // A notice put in the page's notices (a rate limit) is brought into view.

@@ -194,19 +194,22 @@ def heard_id(app):
         return db.session.scalars(db.select(Verification.id)).one()
 
 
-@pytest.mark.reliability("One poll answered 502 (a proxy restarting)", "panel kept, asked again")
-def test_a_poll_answered_by_a_passing_error_keeps_the_panel_and_asks_again(
-    app, live_server, page, database_url, redis_url, fake_azure
+@pytest.mark.reliability("One poll failed (a proxy's 502, no network)", "panel kept, asked again")
+@pytest.mark.parametrize("failure", ["502", "network"])
+def test_a_poll_that_fails_in_passing_keeps_the_panel_and_asks_again(
+    app, live_server, page, database_url, redis_url, fake_azure, failure
 ):
-    """A restart or a busy moment answers one poll 502: the page keeps its panel, asks again
-    after a pause, and shows the result when it comes."""
+    """A restart answers one poll 502, or the network drops it: the page keeps its panel
+    (saying when the connection is lost), asks again after a pause, and shows the result."""
     failed = []
 
     def first_poll_fails(route):
-        if not failed:
-            failed.append(route.request.url)
-            return route.fulfill(status=502, body="<h1>502 Bad Gateway</h1>")
-        return route.continue_()
+        if failed:
+            return route.continue_()
+        failed.append(route.request.url)
+        if failure == "network":
+            return route.abort("internetdisconnected")
+        return route.fulfill(status=502, body="<h1>502 Bad Gateway</h1>")
 
     page.route("**/verifications/*?seen=*", first_poll_fails)
     page.goto(f"{live_server}/embed?token={link_token(app)}")
@@ -215,6 +218,9 @@ def test_a_poll_answered_by_a_passing_error_keeps_the_panel_and_asks_again(
     page.get_by_role("button", name="Verify", exact=True).click()
     panel = page.locator("#verification")
     expect(panel).to_have_attribute("data-verification-state", "running")
+    lost = page.get_by_text("We lost the connection to Azure Connect")
+    if failure == "network":
+        expect(lost).to_be_visible()
     page.wait_for_timeout(500)  # the failed poll has been answered by now
 
     with running_worker(database_url, redis_url, fake_azure):
@@ -222,6 +228,7 @@ def test_a_poll_answered_by_a_passing_error_keeps_the_panel_and_asks_again(
 
     assert failed
     expect(page.get_by_text("Bad Gateway")).to_have_count(0)
+    expect(lost).to_have_count(0)
 
 
 def test_a_poll_for_an_account_deleted_meanwhile_says_so_in_place_of_the_page(app, customer):
