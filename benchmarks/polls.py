@@ -41,9 +41,10 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from werkzeug.middleware.dispatcher import DispatcherMiddleware  # noqa: E402
 
+from benchmarks.verification_latency import make_account, make_verification  # noqa: E402
 from portal import config, create_app, sessions  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.models import AzureAccount, StepResult, Verification, Workspace, utcnow  # noqa: E402
+from portal.models import Verification, utcnow  # noqa: E402
 from portal.verification.steps import Step, StepState  # noqa: E402
 from tests.servers import free_port, redis_server, wait_for  # noqa: E402
 
@@ -117,26 +118,17 @@ def random_secrets():
 
 def make_poller(app, finished=False):
     """A workspace, its session, an account and a verification; what a poll of it needs."""
-    workspace = Workspace(external_id=secrets.token_hex(8), name="Benchmark")
-    account = AzureAccount(
-        workspace=workspace,
-        name="Benchmark",
-        name_key="benchmark",
-        tenant_id="72f988bf-86f1-41af-91ab-2d7cd011db47",
-        client_id="1b4e28ba-2fa1-11d2-883f-0016d3cca427",
-        subscription_id="9a3c5e7f-1b2d-4e6f-8a0b-c1d2e3f4a5b6",
-        client_secret_sealed=b"",
-    )
-    verification = Verification(account=account, deadline_at=utcnow() + timedelta(hours=1))
-    verification.steps = [StepResult(step=step, position=step.number) for step in Step]
-    db.session.add(verification)
-    db.session.commit()
+    account = make_account(secrets.token_hex(8))
+    # No job runs here: a deadline far enough away that no poll finds it stale.
+    verification = make_verification(account, deadline_at=utcnow() + timedelta(hours=1))
     if finished:  # after the insert, whose column default would say it still runs
         for row in verification.steps:
             row.state = StepState.PASSED
         verification.finish()
         db.session.commit()
-    session = sessions.PortalSession({"workspace_id": workspace.id}, secrets.token_urlsafe(32))
+    session = sessions.PortalSession(
+        {"workspace_id": account.workspace_id}, secrets.token_urlsafe(32)
+    )
     sessions.store(session, utcnow() + timedelta(hours=1))
     url = f"/accounts/{account.id}/verifications/{verification.id}"
     return {

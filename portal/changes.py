@@ -106,9 +106,9 @@ def listening(verification_id, hold, holder, client=None):
     when it cannot listen: each held poll takes a web thread, and the process keeps some for
     pages and clicks, and one session cannot take them all.
     """
-    config = current_app.config
-    holds = current_app.extensions.setdefault(
-        "poll_holds", Holds(config["POLL_HOLDS"], config["POLL_HOLDS_PER_SESSION"])
+    holds = current_app.extensions.get("poll_holds") or current_app.extensions.setdefault(
+        "poll_holds",
+        Holds(current_app.config["POLL_HOLDS"], current_app.config["POLL_HOLDS_PER_SESSION"]),
     )
     if not holds.take(holder):
         raise Unheard("this process or this session holds all the polls it may")

@@ -208,6 +208,12 @@ class Verification(db.Model):
         return next(result for result in self.steps if result.step == step)
 
     @property
+    def awaits_role(self):
+        """Whether it runs only to see a new role apply: step 4 waits, between re-checks and
+        during one (whose answers show only when it is done)."""
+        return bool(self.running) and self.step(Step.PERMISSIONS).state is StepState.WAITING
+
+    @property
     def blocking_step(self):
         """The step result that stops the setup, or None: the one rule every consumer asks."""
         return blocking(self.steps)

@@ -23,6 +23,9 @@ def connection():
 
     Made under a lock: of two clients made at once by two threads, the one dropped would
     close, as it is collected, the connections the other's callers were using."""
+    redis = current_app.extensions.get("redis")
+    if redis is not None:  # every commit and poll asks: no lock once it is made
+        return redis
     with _making:
         redis = current_app.extensions.get("redis")
         if redis is None:

@@ -1,11 +1,11 @@
-"""Static files under fingerprinted names, compressed, and cached for a year.
+"""Static files under fingerprinted names, compressed, and cached for good.
 
 Flask-Static-Digest writes each file of `static/` again under a name that carries its MD5
 (`portal-<md5>.css`), with a gzip copy beside each, and a manifest that `static_url_for` reads
 in the templates. WhiteNoise serves `static/` ahead of Flask: the gzip copy to a browser that
-accepts it, and a fingerprinted file as immutable for a year, since its content can never change
-under that name. The generated files are rebuilt whenever a source changed (they are not kept
-in git), under a lock, so that web workers starting at once build them once.
+accepts it, and a fingerprinted file as immutable (WhiteNoise: ten years), since its content
+can never change under that name. The generated files are rebuilt whenever a source changed
+(they are not kept in git), under a lock, so that web workers starting at once build them once.
 """
 
 import contextlib
@@ -24,7 +24,6 @@ from .headers import security_headers
 
 MANIFEST = "cache_manifest.json"
 FINGERPRINTED = re.compile(r"-[a-f\d]{32}(\.\w+)?$")
-YEAR = 365 * 24 * 3600
 
 
 def register(app):

@@ -28,7 +28,6 @@ def register(app):
     app.add_template_global(frozenset(catalogue.CATALOGUE), "catalogue_codes")
     app.add_template_global([step for step in Step if step.in_guide], "guide_steps")
     app.add_template_global(Step.DRY_RUN, "dry_run_step")
-    app.add_template_global(Step.PERMISSIONS, "permissions_step")
     app.add_template_global(fast_path.commands, "cloud_shell_commands")
 
 

@@ -16,14 +16,8 @@ from portal.models import AzureAccount, Verification
 from portal.verification.steps import Step, StepState
 
 from .conftest import VALID_ACCOUNT, add_account, link_token, running_worker, work_off
+from .test_browser import fill
 from .test_verification import GOOD, markers, verification_state
-
-FIELDS = (
-    ("Tenant ID", "tenant_id"),
-    ("Client ID", "client_id"),
-    ("Client Secret", "client_secret"),
-    ("Subscription ID", "subscription_id"),
-)
 
 
 def poll_url(customer, account_id):
@@ -213,8 +207,7 @@ def test_a_poll_that_fails_in_passing_keeps_the_panel_and_asks_again(
 
     page.route("**/verifications/*?seen=*", first_poll_fails)
     page.goto(f"{live_server}/embed?token={link_token(app)}")
-    for label, field in (("Account Name", "name"), *FIELDS):
-        page.get_by_label(label, exact=True).fill({**VALID_ACCOUNT, **GOOD}[field])
+    fill(page, **{**VALID_ACCOUNT, **GOOD})
     page.get_by_role("button", name="Verify", exact=True).click()
     panel = page.locator("#verification")
     expect(panel).to_have_attribute("data-verification-state", "running")
