@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from . import changes, webhooks
 from .crypto import SecretUnreadable
@@ -249,7 +250,12 @@ def still_running(verification_id):
     """Return the verification if it still waits for this job: a repeated job finds it done."""
     # A forked job must not reuse the parent's pooled connections.
     db.engine.dispose(close=False)
-    verification = db.session.get(Verification, verification_id)
+    # With its account and steps in the same read: the job needs all three before Azure.
+    verification = db.session.get(
+        Verification,
+        verification_id,
+        options=[joinedload(Verification.account), joinedload(Verification.steps)],
+    )
     return verification if verification is not None and verification.running else None
 
 
