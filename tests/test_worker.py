@@ -20,12 +20,14 @@ from .test_verification import GOOD, markers, verification_state
 
 
 def test_worker_listens_on_the_verification_then_webhook_queues_and_stops_on_sigterm(
-    worker, redis_url
+    worker, redis_url, fake_azure
 ):
     connection = Redis.from_url(redis_url)
     (registered,) = Worker.all(connection=connection)
     # Verifications first: a webhook waits behind a customer's check, never the other way.
     assert [queue.name for queue in registered.queues] == list(QUEUES)
+    # Its warm-up made a verification's first requests and sent none.
+    assert fake_azure.requests == []
 
     worker.send_signal(signal.SIGTERM)
 

@@ -39,10 +39,15 @@ class BoundedRetryPolicy(policies.RetryPolicy):
 class AzureSession:
     """The clients one verification uses, all signed in as the customer's app."""
 
-    def __init__(self, cloud, limits, tenant_id, client_id, client_secret, request_id):
+    def __init__(
+        self, cloud, limits, tenant_id, client_id, client_secret, request_id, transport=None
+    ):
+        """`transport` (an azure-core HttpTransport) carries every request; by default each
+        client makes its own, as in a verification."""
         self.cloud, self.limits, self.tenant_id = cloud, limits, tenant_id
         self.request_id = request_id
         self._client_id, self._client_secret = client_id, client_secret
+        self._transport = {"transport": transport} if transport else {}
 
     @cached_property
     def credential(self):
@@ -62,6 +67,7 @@ class AzureSession:
         return {
             "connection_timeout": self.limits.connect_timeout,
             "read_timeout": self.limits.read_timeout,
+            **self._transport,
         }
 
     def _retry_settings(self):
