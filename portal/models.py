@@ -170,6 +170,14 @@ class AzureAccount(db.Model):
         return True
 
 
+def progress_key(state, attempt, recheck_at, steps):
+    """The fingerprint of a verification's state, attempt and re-check time, and of its steps'
+    (step, state, code) in guide order: 16 hex digits."""
+    shown = [state.value, str(attempt), str(recheck_at)]
+    shown += [f"{step.value}:{step_state.value}:{code}" for step, step_state, code in steps]
+    return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
+
+
 class Verification(db.Model):
     """One run of the checks for an account; the database, not RQ, keeps its outcome."""
 
@@ -199,10 +207,8 @@ class Verification(db.Model):
     @property
     def progress_key(self):
         """A short fingerprint of what the page shows, so polling can skip unchanged answers."""
-        shown = [self.state.value, str(self.attempt), str(self.recheck_at)] + [
-            f"{r.step.value}:{r.state.value}:{r.code}" for r in self.steps
-        ]
-        return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
+        steps = ((row.step, row.state, row.code) for row in self.steps)
+        return progress_key(self.state, self.attempt, self.recheck_at, steps)
 
     def step(self, step):
         return next(result for result in self.steps if result.step == step)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
@@ -80,14 +80,15 @@ def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Built once: every request runs it, and building it cost more than running it.
+LOAD = select(StoredSession.data).where(
+    StoredSession.id == bindparam("id"), StoredSession.expires_at > bindparam("now")
+)
+
+
 def load(token):
-    table = StoredSession.__table__
     with db.engine.connect() as connection:
-        row = connection.execute(
-            select(table.c.data).where(
-                table.c.id == token_hash(token), table.c.expires_at > utcnow()
-            )
-        ).first()
+        row = connection.execute(LOAD, {"id": token_hash(token), "now": utcnow()}).first()
     return row.data if row else None
 
 

@@ -73,16 +73,29 @@ def workspace_named_by(claims):
     return workspace
 
 
-def workspace_required(view):
-    """Serve `view` only within a workspace session; load the workspace into `g`."""
+def in_workspace_session(view):
+    """Serve `view` only within a workspace session; its workspace's id goes into `g`."""
 
     @functools.wraps(view)
     def wrapped(**kwargs):
-        workspace_id = session.get("workspace_id")
-        g.workspace = workspace_id and db.session.get(Workspace, workspace_id)
-        if not g.workspace:
+        g.workspace_id = session.get("workspace_id")
+        if not g.workspace_id:
             # Returned, not raised: the rate limit counts the 401 answers it sees.
             return http_error(Unauthorized())
         return view(**kwargs)
 
     return counts_failed_sessions(wrapped)
+
+
+def workspace_required(view):
+    """Serve `view` only within a workspace session; load the workspace into `g`."""
+
+    @in_workspace_session
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        g.workspace = db.session.get(Workspace, g.workspace_id)
+        if g.workspace is None:
+            return http_error(Unauthorized())
+        return view(**kwargs)
+
+    return wrapped

@@ -11,15 +11,16 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import changes, jobs, verifying
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..limits import starts_verification
-from ..models import AzureAccount, Verification
+from ..models import AzureAccount, StepResult, Verification, progress_key, utcnow
 from .accounts import account_or_404, verify
-from .embed import workspace_required
+from .embed import in_workspace_session, workspace_required
 
 bp = Blueprint("verifications", __name__, url_prefix="/accounts/<account_id>/verifications")
 
@@ -66,41 +67,85 @@ def start(account_id):
 
 
 @bp.get("/<verification_id>")
-@workspace_required
+@in_workspace_session  # the workspace's id is all a poll needs of it
 def status(account_id, verification_id):
     """Serve the status partial once it differs from the `seen` version: at once if it does,
     else, while it runs, as soon as a change is committed (a long-poll); 204 if nothing
     changed within POLL_HOLD seconds, or nothing can because it has finished."""
     seen = request.args.get("seen")
-    account, verification = current(account_id, verification_id)
-    if verification.progress_key == seen and verification.running:
+    key, running = progress(account_id, verification_id)
+    if key == seen and running:
         try:
-            account, verification = after_next_change(account_id, verification_id, seen)
+            key, running = after_next_change(account_id, verification_id, seen)
         except changes.Unheard as reason:
             # Asked again in a second, as before polls were held: slower, never lost.
             current_app.logger.info("A poll is not held: %s", reason)
             return "", 204, {"Retry-After": "1"}
-    if verification.progress_key == seen:
+    if key == seen:
         return "", 204
-    return panel_response(account, verification)
+    return panel_response(*current(account_id, verification_id))
+
+
+def named(account_id, verification_id):
+    return {
+        "verification_id": verification_id,
+        "account_id": account_id,
+        "workspace_id": g.workspace_id,
+    }
+
+
+# Built once: building a statement costs a poll more than running it does. A poll reads
+# only columns: most answer "nothing new", and loading objects would cost more than the read.
+PROGRESS = (
+    db.select(
+        Verification.state,
+        Verification.attempt,
+        Verification.recheck_at,
+        Verification.running,
+        Verification.deadline_at,
+        StepResult.step,
+        StepResult.state.label("step_state"),
+        StepResult.code,
+    )
+    .join(Verification.account)
+    .outerjoin(Verification.steps)
+    .where(
+        Verification.id == bindparam("verification_id"),
+        Verification.account_id == bindparam("account_id"),
+        AzureAccount.workspace_id == bindparam("workspace_id"),
+    )
+    .order_by(StepResult.position)
+)
+CURRENT = (
+    db.select(Verification)
+    .join(Verification.account)
+    .where(
+        Verification.id == bindparam("verification_id"),
+        Verification.account_id == bindparam("account_id"),
+        AzureAccount.workspace_id == bindparam("workspace_id"),
+    )
+    .options(contains_eager(Verification.account), joinedload(Verification.steps))
+)
+
+
+def progress(account_id, verification_id):
+    """The verification's progress key as the database has it now, and whether it runs, in
+    one read; (None, True) once it is stale, so that the panel's read ends it."""
+    rows = db.session.execute(PROGRESS, named(account_id, verification_id)).all()
+    if not rows:
+        abort(404)
+    first = rows[0]
+    if first.running and utcnow() > first.deadline_at:
+        return None, True
+    steps = [(row.step, row.step_state, row.code) for row in rows if row.step is not None]
+    return progress_key(first.state, first.attempt, first.recheck_at, steps), bool(first.running)
 
 
 def current(account_id, verification_id):
     """The account and its verification as the database has them now (a stale one ended),
-    its steps included, in one read: polls ask this more than anything else."""
+    its steps included, in one read."""
     verification = (
-        db.session.scalars(
-            db.select(Verification)
-            .join(Verification.account)
-            .where(
-                Verification.id == verification_id,
-                Verification.account_id == account_id,
-                AzureAccount.workspace_id == g.workspace.id,
-            )
-            .options(contains_eager(Verification.account), joinedload(Verification.steps))
-        )
-        .unique()
-        .one_or_none()
+        db.session.scalars(CURRENT, named(account_id, verification_id)).unique().one_or_none()
     )
     if verification is None:
         abort(404)
@@ -108,8 +153,8 @@ def current(account_id, verification_id):
 
 
 def after_next_change(account_id, verification_id, seen):
-    """The account and verification once a change to what `seen` showed is committed, or as
-    they are after POLL_HOLD seconds."""
+    """The progress key and running flag once a change to what `seen` showed is committed,
+    or as they are after POLL_HOLD seconds."""
     with changes.listening(
         verification_id,
         current_app.config["POLL_HOLD"],
@@ -117,15 +162,15 @@ def after_next_change(account_id, verification_id, seen):
         client=request.environ.get("gunicorn.socket"),
     ) as next_change:
         db.session.rollback()  # read again now that no change can go unheard
-        account, verification = current(account_id, verification_id)
-        while verification.progress_key == seen and verification.running:
+        key, running = progress(account_id, verification_id)
+        while key == seen and running:
             db.session.rollback()  # nothing held while waiting, and the next read is fresh
             changed = next_change()
             # Read again even when nothing was announced: it may have gone meanwhile (404).
-            account, verification = current(account_id, verification_id)
+            key, running = progress(account_id, verification_id)
             if not changed:
                 break
-    return account, verification
+    return key, running
 
 
 @bp.post("/<verification_id>/stop")
