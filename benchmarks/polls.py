@@ -10,7 +10,10 @@ and, under /bare, a Flask app whose one route answers "ok". Then:
    under 50 ms), and the workers' memory per held poll (RSS held minus RSS idle, divided).
 2. Immediate answers: --clients keep-alive clients for --seconds each against /bare, the panel
    of a finished verification (200), and a poll of it that has seen its final state (204).
-   Printed: requests per second and the ratio to /bare (goal: at least 0.5).
+   Printed: requests per second and the ratio to /bare (goal: at least 0.5), and the server
+   CPU time per answer, whose ratio is the throughput ratio of a CPU-bound server: the
+   client runs on the same machine, so requests per second move with its share of the CPU,
+   and with the machine's noise, much more than CPU per answer does.
 
 Each of the 2 workers gets threads enough to hold its share of the polls (PORTAL_WEB_THREADS,
 of which polls may take three quarters), unless --threads says otherwise.
@@ -94,11 +97,15 @@ def main():
             rounds = {name: [] for name in targets}
             for _ in range(arguments.rounds):
                 for name, (path, token) in targets.items():
-                    rounds[name].append(asyncio.run(hammer(port, path, token, arguments)))
+                    used = cpu_seconds(workers)
+                    rate, slowest = asyncio.run(hammer(port, path, token, arguments))
+                    per_answer = (cpu_seconds(workers) - used) / rate
+                    rounds[name].append((rate, slowest, per_answer))
             throughput = {
                 name: (
-                    statistics.median(rate for rate, _ in taken),
-                    max(slowest for _, slowest in taken),
+                    statistics.median(rate for rate, _, _ in taken),
+                    max(slowest for _, slowest, _ in taken),
+                    statistics.median(per_answer for _, _, per_answer in taken),
                 )
                 for name, taken in rounds.items()
             }
@@ -190,6 +197,16 @@ def answers(port):
 def workers_of(pid):
     with open(f"/proc/{pid}/task/{pid}/children") as children:
         return [int(child) for child in children.read().split()]
+
+
+def cpu_seconds(pids):
+    """The CPU time the processes have used so far, user and system, in seconds."""
+    ticks = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (proc(5))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pids):
@@ -296,10 +313,11 @@ def report(arguments, delays, per_poll_kib, throughput):
     else:
         print(f"{arguments.pollers} held polls: no answer at all")
     print(f"memory per held poll: {per_poll_kib:.0f} KiB")
-    bare, _ = throughput["bare Flask endpoint"]
-    for name, (rate, slowest) in throughput.items():
+    bare, _, bare_cpu = throughput["bare Flask endpoint"]
+    for name, (rate, slowest, cpu) in throughput.items():
         print(
             f"{name:30} {rate:6.0f} requests/s  {rate / bare:.2f} x bare (goal: 0.5); "
+            f"server CPU {cpu * 1e6:4.0f} us per answer, {bare_cpu / cpu:.2f} x bare's rate; "
             f"slowest {slowest * 1000:.0f} ms"
         )
 
