@@ -6,11 +6,10 @@ from datetime import timedelta
 from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, config, database, errors, headers, limits, static_files, templating
+from . import cli, config, database, errors, headers, limits, sessions, static_files, templating
 from .config import Limits
 from .crypto import KeyRing
 from .extensions import csrf, db, migrate
-from .sessions import StoredSessions
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -68,7 +67,8 @@ def create_app(test_config=None):
     else:
         app.config.from_mapping(test_config)
     app.extensions["key_ring"] = KeyRing(app.config["ENCRYPTION_KEYS"])
-    app.session_interface = StoredSessions()
+    app.session_interface = sessions.StoredSessions()
+    app.before_request(sessions.unreadable)  # before any other hook reads the session
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))

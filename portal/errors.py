@@ -7,6 +7,7 @@ from flask import current_app, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import (
     ClientDisconnected,
     HTTPException,
@@ -48,6 +49,8 @@ def register(app):
     app.register_error_handler(ClientDisconnected, request_stalled)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(OperationalError, database_busy)
+    # Every pooled connection in use for the pool's whole timeout: busy, as a lock wait is.
+    app.register_error_handler(PoolTimeout, database_busy)
     app.register_error_handler(Exception, unexpected_error)
 
 

@@ -11,10 +11,12 @@ hash of the token is stored: a copy of the database opens no session.
 import hashlib
 import secrets
 
+from flask import session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.datastructures import CallbackDict
 
 from . import errors
@@ -35,6 +37,9 @@ class PortalSession(CallbackDict, SessionMixin):
         self.token = token
         self.replaced_token = None
         self.modified = False
+        # The database's error when the session could not be read: raised by `unreadable`
+        # once the error handlers can answer it (503), where Flask opens sessions they cannot.
+        self.error = None
 
     def regenerate(self):
         """Start afresh under a new token, as on signing in, so no earlier token carries over."""
@@ -47,7 +52,12 @@ class StoredSessions(SessionInterface):
 
     def open_session(self, app, request):
         token = request.headers.get(HEADER) or request.cookies.get(self.get_cookie_name(app))
-        data = load(token) if token else None
+        try:
+            data = load(token) if token else None
+        except (OperationalError, PoolTimeout) as error:
+            unread = PortalSession(token=token)
+            unread.error = error
+            return unread
         return PortalSession(data, token) if data is not None else PortalSession()
 
     def save_session(self, app, session, response):
@@ -56,9 +66,13 @@ class StoredSessions(SessionInterface):
         if session.token is None:
             session.token = secrets.token_urlsafe(32)
         expires_at = utcnow() + app.permanent_session_lifetime
+        # The page is made: its connection goes back to the pool before the write takes one.
+        # Threads that each held one while waiting for a second emptied the pool and waited
+        # on each other for its 30-s timeout (benchmarks/polls.py met it).
+        db.session.close()
         try:
             store(session, expires_at)
-        except OperationalError as error:
+        except (OperationalError, PoolTimeout) as error:
             # Written after the page was made, outside the error handlers. A redirect stays:
             # what it follows is done, and only its notice is lost.
             if not 300 <= response.status_code < 400:
@@ -74,6 +88,13 @@ class StoredSessions(SessionInterface):
             samesite=self.get_cookie_samesite(app),
             partitioned=self.get_cookie_partitioned(app),
         )
+
+
+def unreadable():
+    """Before every request (registered first): a session the database could not give is
+    answered as busy, and never written back empty over the stored one."""
+    if session.error is not None:
+        raise session.error
 
 
 def token_hash(token):

@@ -6,12 +6,14 @@ from datetime import timedelta
 from threading import Barrier, Thread
 
 import pytest
+from sqlalchemy import event
 
+from portal import create_app
 from portal.extensions import db
 from portal.models import StoredSession, utcnow
 from portal.sessions import HEADER, PortalSession, store, token_hash
 
-from .conftest import VALID_ACCOUNT, link_token, make_app
+from .conftest import VALID_ACCOUNT, csrf_token, enter, link_token, make_app
 
 
 def enter_without_cookies(app, workspace="acme"):
@@ -119,3 +121,48 @@ def test_two_writes_of_one_new_session_at_once_both_succeed(app):
     assert errors == []
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(StoredSession)) == 20
+
+
+def test_a_request_that_writes_its_session_never_holds_two_connections(app, customer):
+    """A thread holding its page's connection while it waits for the session's would, with
+    every thread doing the same, empty the pool: all wait on each other for 30 s, then 500."""
+    out, most = set(), [0]
+
+    def checked_out(_dbapi, record, _proxy):
+        out.add(record)
+        most[0] = max(most[0], len(out))
+
+    def checked_in(_dbapi, record):
+        out.discard(record)
+
+    with app.app_context():
+        pool = db.engine.pool
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
+    try:
+        # Reads the workspace and its accounts, then writes the session: a flashed message.
+        saved = customer.post(
+            "/accounts/new",
+            data={**VALID_ACCOUNT, "csrf_token": csrf_token(customer, "/accounts/new")},
+        )
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        event.remove(pool, "checkin", checked_in)
+
+    assert saved.status_code == 303
+    assert most[0] == 1
+
+
+def test_with_every_pooled_connection_taken_a_page_says_busy_not_500(database_url, redis_url):
+    app = create_app(
+        {
+            **make_app(database_url, redis_url).config,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2},
+        }
+    )
+    customer = enter(app.test_client())
+    with app.app_context(), db.engine.connect():  # the pool's one connection, held
+        page = customer.get("/accounts")
+
+    assert page.status_code == 503
+    assert page.headers["Retry-After"]
