@@ -1,8 +1,9 @@
 """How long one verification takes when every Azure answer costs `--latency-ms` (default 100).
 
 Runs the real job (real SDKs, the fake Azure over HTTPS) in this process, against a throwaway
-SQLite database, and prints the median time, the requests Azure received and the sequential
-round trips that time amounts to. Usage: .venv/bin/python benchmarks/verification_latency.py
+SQLite database and Redis, and prints the median time, the requests Azure received and the
+sequential round trips that time amounts to.
+Usage: .venv/bin/python benchmarks/verification_latency.py
 """
 
 import argparse
@@ -22,6 +23,7 @@ from portal import config, create_app, jobs  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import AzureAccount, StepResult, Verification, Workspace, utcnow  # noqa: E402
 from portal.verification.steps import Step  # noqa: E402
+from tests.servers import redis_server  # noqa: E402
 
 
 def main():
@@ -30,10 +32,12 @@ def main():
     parser.add_argument("--runs", type=int, default=7)
     arguments = parser.parse_args()
     directory = tempfile.mkdtemp(prefix="portal-benchmark-")
-    with running(directory, latency=arguments.latency_ms / 1000) as (url, ca_path, fake):
+    azure_running = running(directory, latency=arguments.latency_ms / 1000)
+    with azure_running as (url, ca_path, fake), redis_server() as redis_url:
         os.environ["REQUESTS_CA_BUNDLE"] = ca_path
         environment = {
             "DATABASE_URL": f"sqlite:///{directory}/portal.db",
+            "REDIS_URL": redis_url,  # each commit is announced there, as it runs
             "AZURE_AUTHORITY_HOST": url,
             "AZURE_RESOURCE_MANAGER_URL": url,
         }
