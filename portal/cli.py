@@ -1,18 +1,30 @@
-"""Command-line tasks: a development sign-in link, and re-encryption after a key rotation."""
+"""Command-line tasks: a development sign-in link, re-encryption after a key rotation, and
+the support staff's verifications."""
+
+import json
+import logging
+import os
+import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import signed_links
+from . import jobs, queue, signed_links, support, verifying
 from .crypto import SecretUnreadable
 from .extensions import db
-from .models import AzureAccount
+from .models import AzureAccount, Verification
+from .verification.steps import VerificationState
+
+# Where `flask verify` finds the secret when stdin has none: azure-identity's own name for it.
+SECRET_VARIABLE = "AZURE_CLIENT_SECRET"  # noqa: S105 (a variable's name)
 
 
 def register(app):
     app.cli.add_command(dev_link)
     app.cli.add_command(rotate_encryption_key)
+    app.cli.add_command(verify_account)
+    app.cli.add_command(verify)
 
 
 @click.command("dev-link")
@@ -54,3 +66,71 @@ def rotate_encryption_key():
             f"{len(unreadable)} secret(s) match no configured key (accounts: "
             f"{', '.join(unreadable)}); put their old key back in PORTAL_ENCRYPTION_KEYS."
         )
+
+
+as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@click.command("verify-account")
+@click.argument("account_id")
+@as_json
+@with_appcontext
+def verify_account(account_id, as_json):
+    """Verify a stored account now, as its Verify button does, and print each step's result.
+
+    The verification is stored and shown on the account's page; exit status 0 if it passed."""
+    quiet_sign_in_warnings()
+    account = db.session.get(AzureAccount, account_id)
+    if account is None:
+        raise click.ClickException(f"No account {account_id}.")
+    verification, new = verifying.open_for(account)
+    if not new:
+        click.echo("A verification of this account is running already: its steps so far.", err=True)
+    else:
+        try:
+            jobs.verify(verification.id)
+        except queue.RedisError:
+            click.echo("Redis is down: a role still propagating is not checked again.", err=True)
+    db.session.expire_all()
+    report(db.session.get(Verification, verification.id), as_json)
+
+
+@click.command("verify")
+@click.option("--tenant", required=True, help="Tenant ID (Directory ID) or domain.")
+@click.option("--client", required=True, help="Client ID (Application ID) of the app.")
+@click.option("--subscription", required=True, help="Subscription ID.")
+@as_json
+@with_appcontext
+def verify(tenant, client, subscription, as_json):
+    """Check values that belong to no account and print each step's result; nothing is stored.
+
+    The client secret comes from AZURE_CLIENT_SECRET if it is set, else from stdin (asked for,
+    hidden, at a terminal): never from an argument, which other users of the machine can
+    read in the process list."""
+    secret = read_secret()
+    quiet_sign_in_warnings()
+    report(verifying.check_values(tenant, client, subscription, secret), as_json)
+
+
+def read_secret():
+    secret = os.environ.get(SECRET_VARIABLE)
+    if not secret and sys.stdin.isatty():
+        secret = click.prompt("Client secret", hide_input=True)
+    elif not secret:
+        secret = sys.stdin.readline().strip()
+    if not secret:
+        raise click.ClickException(f"No client secret on stdin or in {SECRET_VARIABLE}.")
+    return secret
+
+
+def quiet_sign_in_warnings():
+    # azure-identity warns of every refused sign-in on stderr; the table says it better.
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
+
+
+def report(verification, as_json):
+    """Print the verification's result; exit 1 unless it passed."""
+    found = support.result(verification)
+    click.echo(json.dumps(found, indent=2) if as_json else support.table(found))
+    if verification.state is not VerificationState.PASSED:
+        sys.exit(1)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from . import changes, webhooks
 from .crypto import SecretUnreadable
 from .extensions import db
-from .models import AzureAccount, StepResult, Verification, utcnow
+from .models import AzureAccount, StepResult, Verification, new_id, utcnow
 from .verification import checks, dry_run, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
@@ -79,6 +79,16 @@ def check_every_step(verification_id):
     verification = still_running(verification_id)
     if verification is None or not claim(verification):
         return None
+    run_every_check(verification)
+    delay = recheck_delay(verification)
+    if delay is None:
+        conclude(verification)
+    return delay
+
+
+def run_every_check(verification):
+    """Check every step of the running `verification` against Azure, storing each result as
+    it arrives (or, on a re-check, all at the end)."""
 
     def checks_in_order(session, recorder):
         # A re-check shows nothing until it knows: the page waiting for a role stays as it
@@ -98,10 +108,24 @@ def check_every_step(verification_id):
             run.dry_run_again(recorder, dry_run)
 
     with_azure(verification, checks_in_order)
-    delay = recheck_delay(verification)
-    if delay is None:
-        conclude(verification)
-    return delay
+
+
+def check_values(tenant_id, client_id, subscription_id, secret):
+    """Check values that belong to no account, as the support CLI does, and return the
+    finished Verification: the same checks as a stored account's, kept out of the database
+    (nothing stored, no webhook), its secret sealed in memory only."""
+    account = AzureAccount(id=new_id(), credentials_changed_at=utcnow())
+    account.change_credentials(tenant_id, client_id, subscription_id, secret=secret)
+    verification = Verification(
+        id=new_id(), account=account, state=VerificationState.RUNNING, running=True, attempt=0
+    )
+    verification.steps = [
+        StepResult(step=step, position=step.number, state=StepState.PENDING, facts={})
+        for step in Step
+    ]
+    run_every_check(verification)
+    verification.finish()
+    return verification
 
 
 def register_and_watch(verification_id):
