@@ -59,6 +59,9 @@ def create_app(test_config=None):
         # Pauses between checks while only a new role is missing: about 30 minutes in all,
         # as long as Azure says a role assignment can take to apply.
         RECHECK_DELAYS=(15, 30, 60, 120, 240, 300, 300, 300, 300, 300),
+        # Scheduled re-verifications started per minute at most: a day's share of 10,000
+        # accounts is 7 a minute; the rest of the room catches up after an outage, slowly.
+        REVERIFY_PER_MINUTE=50,
         # Pauses before each retry of a webhook the receiver did not take: ~22 minutes in all.
         WEBHOOK_RETRY_INTERVALS=(10, 30, 60, 300, 900),
     )

@@ -83,7 +83,7 @@ def verify_account(account_id, as_json):
     account = db.session.get(AzureAccount, account_id)
     if account is None:
         raise click.ClickException(f"No account {account_id}.")
-    verification, new = verifying.open_for(account)
+    verification, new = verifying.open_for(account, started_by="support")
     if not new:
         click.echo("A verification of this account is running already: its steps so far.", err=True)
     else:

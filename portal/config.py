@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from limits import parse_many
@@ -98,6 +99,7 @@ def load(environ, instance_path):
         "PROXIES": proxies(environ.get("PORTAL_PROXIES", "")),
         # A held poll takes a web thread: a quarter of them stays free for pages and clicks.
         "POLL_HOLDS": web_threads(environ) * 3 // 4,
+        "REVERIFY_EVERY": reverify_every(environ.get("PORTAL_REVERIFY_EVERY", "")),
     }
 
 
@@ -240,6 +242,26 @@ def proxies(value):
     if not value.isdigit() or int(value) > 5:
         raise ConfigError("PORTAL_PROXIES must be a number of proxies from 0 to 5")
     return int(value)
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def reverify_every(value):
+    """Read PORTAL_REVERIFY_EVERY: how often each connected account is verified again, as
+    seconds or with a unit ("12h", "1d"; default 1d), from a minute up; "off" for never.
+    Returns a timedelta, or None when off."""
+    value = value.strip().lower() or "1d"
+    if value == "off":
+        return None
+    match = re.fullmatch(r"(\d+)\s*([smhd]?)", value)
+    seconds = match and int(match[1]) * DURATION_UNITS[match[2] or "s"]
+    if not seconds or not 60 <= seconds <= 366 * 86400:
+        raise ConfigError(
+            'PORTAL_REVERIFY_EVERY must be a period from 60 s to a year, such as "1d" or '
+            '"12h", or "off"'
+        )
+    return timedelta(seconds=seconds)
 
 
 def web_threads(environ):

@@ -7,10 +7,11 @@ that is queued here.
 
 from flask import current_app
 
-from . import queue, verifying, webhooks
+from . import queue, schedule, verifying, webhooks
+from .extensions import db
 
 
-def start(account):
+def start(account, started_by="customer"):
     """Verify `account` now; a verification already running is returned, not started again.
 
     None when the workspace already has VERIFICATIONS_IN_FLIGHT running: one customer's burst
@@ -25,7 +26,7 @@ def start(account):
         return running
     if verifying.in_flight(account.workspace) >= current_app.config["VERIFICATIONS_IN_FLIGHT"]:
         return None
-    verification, new = verifying.open_for(account)
+    verification, new = verifying.open_for(account, started_by)
     if new:
         dispatch(verify, verification)
     return verification
@@ -44,6 +45,22 @@ def verify(verification_id):
     delay = verifying.check_every_step(verification_id)
     if delay is not None:
         queue.enqueue(verify, verification_id, delay=delay, on_failure=interrupted)
+
+
+def reverify_due():
+    """RQ cron job: start the scheduled verifications that are due, at most
+    REVERIFY_PER_MINUTE, and plan each account's next; return how many started. An account
+    whose workspace runs its maximum at once waits for the next minute."""
+    config = current_app.config
+    if config["REVERIFY_EVERY"] is None:
+        return 0
+    started = 0
+    for account in schedule.due(config["REVERIFY_PER_MINUTE"]):
+        if start(account, started_by="schedule") is not None:
+            schedule.plan(account, config["REVERIFY_EVERY"])
+            db.session.commit()
+            started += 1
+    return started
 
 
 def register_provider(verification_id):

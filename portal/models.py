@@ -73,6 +73,8 @@ class AzureAccount(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When the values Azure checks last changed: an older verification no longer speaks for them.
     credentials_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the schedule verifies it next (portal/schedule.py); None until it first passes.
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
 
     workspace: Mapped[Workspace] = relationship(back_populates="accounts")
     verifications: Mapped[list["Verification"]] = relationship(
@@ -198,6 +200,8 @@ class Verification(db.Model):
     # Runs so far; more than one while a newly assigned role propagates and is checked again.
     attempt: Mapped[int] = mapped_column(default=0)
     recheck_at: Mapped[datetime | None]
+    # Who asked: "customer" (the page or the API on their behalf), "schedule" or "support".
+    started_by: Mapped[str] = mapped_column(String(16), default="customer")
 
     account: Mapped[AzureAccount] = relationship(back_populates="verifications")
     steps: Mapped[list["StepResult"]] = relationship(
@@ -223,6 +227,18 @@ class Verification(db.Model):
     def blocking_step(self):
         """The step result that stops the setup, or None: the one rule every consumer asks."""
         return blocking(self.steps)
+
+    @property
+    def outcome(self):
+        """`{"verification_id", "state", "failed_step", "code"}`: what it came to, by the step
+        that blocks, as the webhooks, the API and the support CLI tell it."""
+        blocking = self.blocking_step
+        return {
+            "verification_id": self.id,
+            "state": self.state.value,
+            "failed_step": blocking.step.value if blocking else None,
+            "code": blocking.code if blocking else None,
+        }
 
     @property
     def provider_registration_possible(self):

@@ -12,14 +12,8 @@ def result(verification):
     """`{"verification_id", "state", "failed_step", "code", "steps": [...]}`; each step
     `{"step", "guide_step", "title", "state", "code", "azure_message", "facts"}` and, where the
     page explains it, `"guidance": {"summary", "meaning", "fix": [...]}`."""
-    blocking = verification.blocking_step
-    return {
-        "verification_id": verification.id,
-        "state": verification.state.value,
-        "failed_step": blocking.step.value if blocking else None,
-        "code": blocking.code if blocking else None,
-        "steps": [step_result(row, verification.account) for row in verification.steps],
-    }
+    steps = [step_result(row, verification.account) for row in verification.steps]
+    return {**verification.outcome, "steps": steps}
 
 
 def step_result(row, account):

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import changes, webhooks
+from . import changes, schedule, webhooks
 from .crypto import SecretUnreadable
 from .extensions import db
 from .models import AzureAccount, StepResult, Verification, new_id, utcnow
@@ -26,11 +26,12 @@ from .verification.steps import Step, StepState, VerificationState
 logger = logging.getLogger(__name__)
 
 
-def open_for(account):
-    """Open a verification of `account`; return it and whether it is new (else one was
-    running already, and a second click joins it)."""
+def open_for(account, started_by="customer"):
+    """Open a verification of `account` for `started_by` ("customer", "schedule", "support");
+    return it and whether it is new (else one was running already, and a second click joins
+    it)."""
     for _ in range(3):
-        verification = Verification(account=account, deadline_at=deadline())
+        verification = Verification(account=account, deadline_at=deadline(), started_by=started_by)
         verification.steps = [StepResult(step=step, position=step.number) for step in Step]
         db.session.add(verification)
         try:
@@ -258,8 +259,12 @@ def could_not_start(verification):
 
 
 def conclude(verification):
-    """End the verification, store it, and tell the ColdSend back end."""
+    """End the verification, store it, and tell the ColdSend back end. An account's first
+    pass gives it its place in the schedule of re-verifications."""
     verification.finish()
+    account, period = verification.account, current_app.config["REVERIFY_EVERY"]
+    if verification.state is VerificationState.PASSED and not account.next_check_at and period:
+        schedule.plan(account, period)
     db.session.commit()
     webhooks.announce(verification)
 

@@ -16,7 +16,7 @@ from flask import current_app
 
 from . import queue
 from .extensions import db
-from .models import WebhookDelivery, new_id, utcnow
+from .models import Verification, WebhookDelivery, new_id, utcnow
 
 SIGNATURE_HEADER = "ColdSend-Signature"
 TIMEOUT = (5, 10)  # connect, read
@@ -33,39 +33,72 @@ def sign(secret, timestamp, body):
 
 
 def announce(verification):
-    """Queue the event of a finished verification, if the back end asked for webhooks."""
+    """Queue the events of a finished verification, if the back end asked for webhooks:
+    `verification.finished`, unless the schedule started it (a daily "still fine" for every
+    account is noise), and `account.status_changed` when its outcome differs from the one
+    before. Return the deliveries."""
     url = current_app.config["WEBHOOK_URL"]
     if not url:
-        return None
-    delivery = WebhookDelivery(url=url, event=finished_event(verification))
-    db.session.add(delivery)
+        return []
+    events = [] if verification.started_by == "schedule" else [finished_event(verification)]
+    previous = previous_outcome(verification)
+    if previous is not None and changed(previous, verification.outcome):
+        events.append(status_changed_event(verification, previous))
+    deliveries = [WebhookDelivery(url=url, event=event) for event in events]
+    db.session.add_all(deliveries)
     db.session.commit()
-    try:
-        queue.enqueue_retried(deliver, delivery.id)
-    except queue.RedisError:
-        current_app.logger.exception("Could not queue webhook delivery %s", delivery.id)
-    return delivery
+    for delivery in deliveries:
+        try:
+            queue.enqueue_retried(deliver, delivery.id)
+        except queue.RedisError:
+            current_app.logger.exception("Could not queue webhook delivery %s", delivery.id)
+    return deliveries
+
+
+def previous_outcome(verification):
+    """The outcome of the account's verification finished before this one, or None."""
+    earlier = (
+        verification.account.verifications.filter(
+            Verification.id != verification.id,
+            Verification.running.is_(None),
+            Verification.created_at <= verification.created_at,
+        )
+        .limit(1)
+        .first()
+    )
+    return earlier and earlier.outcome
+
+
+def changed(before, after):
+    return (before["state"], before["failed_step"]) != (after["state"], after["failed_step"])
+
+
+def status_changed_event(verification, previous):
+    return event(
+        "account.status_changed",
+        verification,
+        started_by=verification.started_by,
+        previous=previous,
+        current=verification.outcome,
+    )
 
 
 def finished_event(verification):
+    steps = [
+        {"step": row.step.value, "state": row.state.value, "code": row.code}
+        for row in verification.steps
+    ]
+    return event("verification.finished", verification, **verification.outcome, steps=steps)
+
+
+def event(kind, verification, **data):
+    """An event of type `kind` about the verification's account, with `data` beside the ids."""
     account = verification.account
-    blocking = verification.blocking_step
     return {
         "id": new_id(),
-        "type": "verification.finished",
+        "type": kind,
         "created": int(time.time()),
-        "data": {
-            "workspace_id": account.workspace.external_id,
-            "account_id": account.id,
-            "verification_id": verification.id,
-            "state": verification.state.value,
-            "failed_step": blocking.step.value if blocking else None,
-            "code": blocking.code if blocking else None,
-            "steps": [
-                {"step": row.step.value, "state": row.state.value, "code": row.code}
-                for row in verification.steps
-            ],
-        },
+        "data": {"workspace_id": account.workspace.external_id, "account_id": account.id, **data},
     }
 
 

@@ -1,11 +1,14 @@
 """The schema comes from the migrations, and they match the models exactly."""
 
+from datetime import datetime, timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from portal.extensions import db
+from portal.models import utcnow
 
 from .conftest import make_app
 
@@ -38,7 +41,7 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(tmp_path):
         assert "azure_account" in inspect(db.engine).get_table_names()
 
 
-def test_a_verification_made_before_the_dry_run_gets_its_row(tmp_path):
+def test_earlier_verifications_get_their_dry_run_row_and_their_account_a_schedule(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/earlier.db")
 
     with app.app_context():
@@ -67,6 +70,11 @@ def test_a_verification_made_before_the_dry_run_gets_its_row(tmp_path):
             ).all()
             # Later migrations copy tables in batch: no cascade may delete what they hold.
             kept = connection.exec_driver_sql("SELECT count(*) FROM verification").scalar()
+            planned = connection.exec_driver_sql("SELECT next_check_at FROM azure_account").scalar()
+            started_by = connection.exec_driver_sql("SELECT started_by FROM verification").scalars()
 
     assert sorted(rows) == [("busy", "skipped"), ("done", "skipped")]
     assert kept == 2
+    # It has passed before: verified again daily from now on, at its own time of day.
+    assert utcnow() < datetime.fromisoformat(planned) <= utcnow() + timedelta(days=1)
+    assert set(started_by) == {"customer"}

@@ -174,6 +174,9 @@ def account_json(account):
         "last_verified_at": timestamp(account.last_verified_at),
         "secret_set_at": timestamp(account.secret_set_at),
         "secret_expires_on": account.secret_expires_on and account.secret_expires_on.isoformat(),
+        "next_check_at": timestamp(account.next_check_at)
+        if current_app.config["REVERIFY_EVERY"]
+        else None,
     }
 
 
@@ -182,6 +185,7 @@ def verification_json(verification):
     return {
         "id": verification.id,
         "state": verification.state.value,
+        "started_by": verification.started_by,
         "started_at": timestamp(verification.created_at),
         "finished_at": timestamp(verification.finished_at),
         "failed_step": blocking.step.value if blocking else None,
