@@ -2,7 +2,7 @@
 
 from rq import cron
 
-from .jobs import reverify_due, sweep
+from .jobs import remind_of_expiring_secrets, reverify_due, sweep
 from .queue import QUEUE_NAME
 
 # Every minute: end verifications whose job vanished, so the back end hears about them even if
@@ -10,3 +10,5 @@ from .queue import QUEUE_NAME
 cron.register(sweep, QUEUE_NAME, interval=60, job_timeout=60, result_ttl=0)
 # Every minute: start the scheduled re-verifications that are due (portal/schedule.py).
 cron.register(reverify_due, QUEUE_NAME, interval=60, job_timeout=60, result_ttl=0)
+# Every hour: remind ColdSend of client secrets about to expire (portal/secret_expiry.py).
+cron.register(remind_of_expiring_secrets, QUEUE_NAME, interval=3600, job_timeout=300, result_ttl=0)

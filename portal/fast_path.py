@@ -16,6 +16,10 @@ from .identifiers import NIL_GUID, canonical_guid
 # deletes its passwords (azure-cli, role/custom.py), which would break another account's secret.
 APP_NAME = "ColdSend"
 CURRENT_SUBSCRIPTION = "$(az account show --query id -o tsv)"
+# The secret lives 24 months, as the guide advises and Microsoft allows at most; the command
+# prints the day it ends, which Azure counts from the same moment, so the portal knows it.
+SECRET_YEARS = 2
+SECRET_EXPIRES_ON = f"$(date -u -d '+{SECRET_YEARS} years' +%F)"
 # Output key → form field. Later keys of the same field are the --sdk-auth spelling.
 FIELDS = {
     "tenant": "tenant_id",
@@ -27,6 +31,7 @@ FIELDS = {
     "subscription": "subscription_id",
     "subscriptionId": "subscription_id",
     "displayName": "name",
+    "secretExpiresOn": "secret_expires_on",
 }
 REQUIRED = {"tenant_id": "tenant", "client_id": "appId", "client_secret": "password"}
 
@@ -60,9 +65,10 @@ def commands(subscription_id=None):
             "az provider register --namespace Microsoft.Communication"
             ' --subscription "$SUBSCRIPTION_ID"',
             f'az ad sp create-for-rbac --name "{APP_NAME}-${{SUBSCRIPTION_ID:0:8}}"'
-            ' --role Contributor --scopes "/subscriptions/$SUBSCRIPTION_ID"'
+            f' --role Contributor --scopes "/subscriptions/$SUBSCRIPTION_ID" --years {SECRET_YEARS}'
             ' --query "{appId: appId, displayName: displayName, password: password,'
-            " tenant: tenant, subscription: '$SUBSCRIPTION_ID'}\"",
+            " tenant: tenant, subscription: '$SUBSCRIPTION_ID',"
+            f" secretExpiresOn: '{SECRET_EXPIRES_ON}'}}\"",
         ]
     )
 

@@ -297,7 +297,7 @@ class AccountForm(Form):
             self.subscription_id.data,
             secret=self.client_secret.data or None,
         )
-        account.secret_expires_on = self.secret_expires_on.data
+        account.secret_expires(self.secret_expires_on.data)
 
 
 class EditAccountForm(AccountForm):

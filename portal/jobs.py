@@ -7,8 +7,9 @@ that is queued here.
 
 from flask import current_app
 
-from . import queue, schedule, verifying, webhooks
+from . import queue, schedule, secret_expiry, verifying, webhooks
 from .extensions import db
+from .models import utcnow
 
 
 def start(account, started_by="customer"):
@@ -61,6 +62,22 @@ def reverify_due():
             db.session.commit()
             started += 1
     return started
+
+
+def remind_of_expiring_secrets():
+    """RQ cron job: send each account's secret-expiry reminder that is due, once; return how
+    many were sent."""
+    today, sent = utcnow().date(), 0
+    for account in secret_expiry.accounts_to_remind(today):
+        owed = secret_expiry.reminder_owed(account, today)
+        if owed is not None and secret_expiry.reminded(account, owed):
+            # The mark and the delivery are committed together: one webhook per reminder.
+            webhooks.secret_expiring(
+                account, owed, secret_expiry.status_of(account.secret_expires_on, today)
+            )
+            sent += 1
+    db.session.commit()
+    return sent
 
 
 def register_provider(verification_id):

@@ -69,6 +69,9 @@ class AzureAccount(db.Model):
     client_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     secret_set_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_expires_on: Mapped[date | None]
+    # The last expiry reminder sent, as its days before expiry (60, 30, 15, 1; 0 once it has
+    # expired): each is sent once, until another secret or date starts them over.
+    secret_reminded_at_days: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When the values Azure checks last changed: an older verification no longer speaks for them.
@@ -157,6 +160,12 @@ class AzureAccount(db.Model):
             self.id = new_id()
         self.client_secret_sealed = key_ring().encrypt(secret, context=self._secret_context)
         self.secret_set_at = utcnow()
+        self.secret_reminded_at_days = None
+
+    def secret_expires(self, on):
+        """Record the secret's expiry date (None: not known); a new date's reminders start over."""
+        if on != self.secret_expires_on:
+            self.secret_expires_on, self.secret_reminded_at_days = on, None
 
     def client_secret(self):
         """Return the decrypted secret; call only where Azure is about to be asked."""

@@ -37,14 +37,18 @@ def announce(verification):
     `verification.finished`, unless the schedule started it (a daily "still fine" for every
     account is noise), and `account.status_changed` when its outcome differs from the one
     before. Return the deliveries."""
-    url = current_app.config["WEBHOOK_URL"]
-    if not url:
-        return []
     events = [] if verification.started_by == "schedule" else [finished_event(verification)]
     previous = previous_outcome(verification)
     if previous is not None and changed(previous, verification.outcome):
         events.append(status_changed_event(verification, previous))
-    deliveries = [WebhookDelivery(url=url, event=event) for event in events]
+    return send(events)
+
+
+def send(events):
+    """Store the events' deliveries with whatever the session holds, in one commit, then
+    queue them; return the deliveries (none without a webhook URL)."""
+    url = current_app.config["WEBHOOK_URL"]
+    deliveries = [WebhookDelivery(url=url, event=event) for event in events] if url else []
     db.session.add_all(deliveries)
     db.session.commit()
     for delivery in deliveries:
@@ -76,7 +80,7 @@ def changed(before, after):
 def status_changed_event(verification, previous):
     return event(
         "account.status_changed",
-        verification,
+        verification.account,
         started_by=verification.started_by,
         previous=previous,
         current=verification.outcome,
@@ -88,12 +92,23 @@ def finished_event(verification):
         {"step": row.step.value, "state": row.state.value, "code": row.code}
         for row in verification.steps
     ]
-    return event("verification.finished", verification, **verification.outcome, steps=steps)
+    return event("verification.finished", verification.account, **verification.outcome, steps=steps)
 
 
-def event(kind, verification, **data):
-    """An event of type `kind` about the verification's account, with `data` beside the ids."""
-    account = verification.account
+def secret_expiring(account, reminder, status):
+    """Queue the reminder that the account's secret expires in `reminder` days (0: it has),
+    with its SecretStatus; nothing is queued without a webhook URL."""
+    data = {
+        "secret_expires_on": account.secret_expires_on.isoformat(),
+        "reminder_days": reminder,
+        "status": status.status,
+        "days_left": status.days_left,
+    }
+    return send([event("account.secret_expiring", account, **data)])
+
+
+def event(kind, account, **data):
+    """An event of type `kind` about `account`, with `data` beside its ids."""
     return {
         "id": new_id(),
         "type": kind,

@@ -65,7 +65,7 @@ def test_saving_shows_a_confirmation(customer):
 
 @pytest.mark.parametrize(
     ("days", "shown"),
-    [(90, "Expires on"), (10, "in 10 days"), (1, "in 1 day"), (0, "in 0 days")],
+    [(61, "Expires on"), (60, "in 60 days"), (10, "in 10 days"), (1, "in 1 day"), (0, "in 0 days")],
 )
 def test_secret_expiry_is_shown_with_a_warning_when_near(customer, days, shown):
     account_id = add_account(customer, secret_expires_on=str(date.today() + timedelta(days)))
@@ -73,7 +73,7 @@ def test_secret_expiry_is_shown_with_a_warning_when_near(customer, days, shown):
     page = customer.get(f"/accounts/{account_id}").text
 
     assert shown in page
-    assert ('class="warning"' in page) == (days <= 30)
+    assert ('class="warning"' in page) == (days <= 60)  # the first reminder's mark
 
 
 def test_edit_form_is_filled_in_except_the_secret(customer):

@@ -25,6 +25,7 @@ def command_output(secret=azure.SECRET, name="ColdSend", **changes):
         "password": secret,
         "tenant": azure.TENANT,
         "subscription": azure.SUB_READY,
+        "secretExpiresOn": "2028-11-30",  # `date -u -d '+2 years' +%F` on 30 November 2026
         **changes,
     }
     return WARNING + json.dumps({k: v for k, v in printed.items() if v is not None}, indent=2)
@@ -37,6 +38,7 @@ def test_the_output_gives_every_value_even_with_the_clis_warnings_around_it():
         "client_secret": azure.SECRET,  # a secret with "~" comes through as it is
         "tenant_id": azure.TENANT,
         "subscription_id": azure.SUB_READY,
+        "secret_expires_on": "2028-11-30",
     }
 
 
@@ -100,6 +102,7 @@ def test_verify_with_only_the_pasted_output_saves_every_value(customer):
     assert response.status_code == 303
     page = customer.get(response.headers["Location"]).text
     assert "ColdSend" in page and azure.TENANT in page and azure.SUB_READY in page
+    assert "Expires on 30 November 2028" in page  # known without typing it
 
 
 def test_typed_values_win_over_the_pasted_ones(customer):
@@ -134,7 +137,10 @@ def test_a_paste_fills_the_empty_fields_in_place_and_never_the_secret(customer):
     )
 
     page = response.text
-    assert "Filled Tenant ID, Client ID, Client Secret, Subscription ID from what you" in page
+    assert (
+        "Filled Tenant ID, Client ID, Client Secret, Subscription ID, Secret expiry date from what"
+        in page
+    )
     assert 'id="tenant_id-field" hx-swap-oob="true"' in page
     assert f'value="{azure.TENANT}"' in page and f'value="{azure.SUB_READY}"' in page
     assert 'id="name-field"' not in page  # typed, so kept

@@ -251,13 +251,17 @@ def test_the_sweep_ends_vanished_verifications_and_tells_the_back_end(app, custo
         assert delivery.event["data"]["verification_id"] == verification.id
 
 
-def test_the_cron_configuration_registers_the_sweep_and_the_schedule_every_minute(redis_url):
+def test_the_cron_configuration_registers_its_jobs_and_their_intervals(redis_url):
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
 
     scheduler.load_config_from_file("portal.cron")
 
     registered = {(job.func, job.interval, job.queue_name) for job in scheduler.get_jobs()}
-    assert registered == {(jobs.sweep, 60, QUEUE_NAME), (jobs.reverify_due, 60, QUEUE_NAME)}
+    assert registered == {
+        (jobs.sweep, 60, QUEUE_NAME),
+        (jobs.reverify_due, 60, QUEUE_NAME),
+        (jobs.remind_of_expiring_secrets, 3600, QUEUE_NAME),
+    }
 
 
 def register_url(account_id, verification_id):

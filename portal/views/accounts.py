@@ -1,9 +1,19 @@
 """The workspace's Azure accounts: the guide with its fields, the list, one account, changes."""
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .. import fast_path, jobs, verifying
+from .. import fast_path, jobs, secret_expiry, verifying
 from ..errors import BUSY_RETRY_AFTER
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
@@ -100,6 +110,21 @@ def show(account_id):
     account = account_or_404(account_id)
     verifying.expire_if_stale(account.last_verification)
     return render_template("accounts/show.html", account=account, form=ConfirmForm())
+
+
+@bp.get("/accounts/<account_id>/secret-expiry.ics")
+@workspace_required
+def secret_expiry_calendar(account_id):
+    """The day the client secret expires as a calendar file, with an alarm 30 days before: the
+    reminder the guide asks customers to set by hand."""
+    account = account_or_404(account_id)
+    if account.secret_expires_on is None:
+        abort(404)
+    page = url_for("accounts.show", account_id=account.id, _external=True)
+    return secret_expiry.calendar(account, page), {
+        "Content-Type": "text/calendar; charset=utf-8",
+        "Content-Disposition": 'attachment; filename="azure-client-secret-expiry.ics"',
+    }
 
 
 @bp.route("/accounts/<account_id>/edit", methods=["GET", "POST"])

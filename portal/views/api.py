@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import jobs, verifying
+from .. import jobs, secret_expiry, verifying
 from ..crypto import SecretUnreadable
 from ..extensions import csrf, db
 from ..limits import api_token_key, limiter, setting, starts_verification
@@ -174,10 +174,16 @@ def account_json(account):
         "last_verified_at": timestamp(account.last_verified_at),
         "secret_set_at": timestamp(account.secret_set_at),
         "secret_expires_on": account.secret_expires_on and account.secret_expires_on.isoformat(),
+        **secret_json(account),
         "next_check_at": timestamp(account.next_check_at)
         if current_app.config["REVERIFY_EVERY"]
         else None,
     }
+
+
+def secret_json(account):
+    secret = secret_expiry.secret_status(account)
+    return {"secret_status": secret.status, "secret_days_left": secret.days_left}
 
 
 def verification_json(verification):
