@@ -141,13 +141,21 @@
   function tellWhere(target) {
     if (target) tell("scroll-to", { top: Math.round(target.getBoundingClientRect().top + window.scrollY) });
   }
+  // The address last arrived at: a poll's swap leaves the address as it is, and must leave
+  // the view where the customer has scrolled it since, not take them back to #step-4.
+  let arrivedAt = null;
   document.addEventListener("click", (event) => {
     const link = event.target.closest('a[href^="#"]');
-    if (link && link.hash.length > 1) tellWhere(document.getElementById(link.hash.slice(1)));
+    if (link && link.hash.length > 1) {
+      arrivedAt = link.href;
+      tellWhere(document.getElementById(link.hash.slice(1)));
+    }
   });
   // Arriving at a part of a page by its address: shown, and a field (#client_secret-field)
   // gets the focus, ready for the new value.
   function arrive() {
+    if (location.href === arrivedAt) return;
+    arrivedAt = location.href;
     const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
     if (!target) return;
     tellWhere(target);

@@ -135,6 +135,15 @@ def test_going_to_the_fix_inside_the_iframe_asks_the_host_to_scroll_there(
     assert abs(told["top"] - step_3) <= 1
     page.wait_for_function("window.scrollY > 300")  # the dev host scrolled to it
 
+    # The panel's next swaps (Verify again, then its result) leave the address's #step-3 as
+    # it is: the host is not taken back there each time, whatever the customer scrolled to.
+    portal.get_by_role("button", name="Verify again").click()
+    expect(portal.locator("#verification")).to_have_attribute(
+        "data-verification-state", "failed", timeout=20_000
+    )
+    expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(2)
+    assert len(events(page, "scroll-to")) == 1
+
 
 def test_a_failed_verification_names_the_failing_step_to_the_host(
     app, https_port, worker, strict_context
