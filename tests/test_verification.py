@@ -652,3 +652,27 @@ def test_a_waiting_step_says_what_it_waits_for(app, step, words):
     row = StepResult(step=step, state=StepState.WAITING, facts={})
     with app.test_request_context():
         assert words in render_template("verifications/_step.html", row=row, verification=None)
+
+
+def verdict(page):
+    return page[
+        page.index('<div class="verdict">') : page.index("</div>", page.index('class="verdict"'))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "says", "never"),
+    [
+        ({"client_id": azure.APP_READER}, "Go to step 4</a>, where the fix is", None),
+        ({"subscription_id": azure.SUB_OUTAGE}, "what Azure answered", "where the fix is"),
+        ({"client_id": azure.APP_UNKNOWN_ANSWER}, "what Azure answered", "where the fix is"),
+        ({"subscription_id": azure.SUB_WARNED}, "Step 5</a> has a warning:", None),
+    ],
+)
+def test_the_verdict_points_to_a_fix_only_where_there_is_one_and_names_warnings(
+    app, customer, changes, says, never
+):
+    _, page = verify(app, customer, **changes)
+
+    assert says in verdict(page)
+    assert never is None or never not in verdict(page)
