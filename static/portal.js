@@ -217,19 +217,30 @@
       line.remove();
     }
   }
-  // A click in the panel (Stop waiting, Verify again, Register it for me) replaces the panel:
-  // focus goes to its new verdict, where the click's outcome is read, not to the page's top.
+  // A click in the panel replaces the panel: focus goes where the click's outcome is read, not
+  // to the page's top. A click within a step (Stop waiting at step 4, Register it for me at
+  // step 6) keeps the customer at that step's heading; Verify again goes to the verdict.
   // A notice put in the page's notices (a rate limit) is brought into view.
   let clickedInPanel = false;
+  let clickedStep = null;
   document.addEventListener("htmx:beforeRequest", (event) => {
-    if (event.detail.elt.matches("#verification form")) clickedInPanel = true;
+    if (!event.detail.elt.matches("#verification form")) return;
+    clickedInPanel = true;
+    clickedStep = event.detail.elt.closest('[id^="step-"]')?.id || null;
   });
+  function focusAfterClick() {
+    const heading = clickedStep && document.getElementById(clickedStep)?.querySelector("h2");
+    if (!heading) return document.querySelector("#verification .verdict h2")?.focus();
+    heading.tabIndex = -1;
+    heading.focus();
+    tellWhere(heading);
+  }
   document.addEventListener("htmx:afterSettle", (event) => {
     if (event.detail.target?.id === "flashes" && event.detail.target.firstElementChild) {
       event.detail.target.scrollIntoView({ block: "nearest" });
       tellWhere(event.detail.target);
     } else if (clickedInPanel) {
-      document.querySelector("#verification .verdict h2")?.focus();
+      focusAfterClick();
     } else if (focusedInPanel !== null) {
       const panel = document.getElementById("verification");
       const same = [...(panel?.querySelectorAll("h2, button") || [])].find((e) => e.textContent.trim() === focusedInPanel);
