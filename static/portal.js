@@ -72,10 +72,12 @@
 
   // A start is told once per verification; an end only after the page saw it running.
   const seen = new Map();
+  // The account page's panel, or the list's status cells: each tells its verification's news.
   function tellVerification() {
-    const panel = document.getElementById("verification");
-    if (!panel) return;
-    const { accountId, verificationId, verificationState, failedStep, failedCode } = panel.dataset;
+    for (const watched of document.querySelectorAll("[data-verification-id]")) tellAbout(watched);
+  }
+  function tellAbout(watched) {
+    const { accountId, verificationId, verificationState, failedStep, failedCode } = watched.dataset;
     const before = seen.get(verificationId);
     seen.set(verificationId, verificationState);
     const detail = { account_id: accountId, verification_id: verificationId, state: verificationState };
@@ -184,7 +186,7 @@
   // when one ends: after "nothing changed yet" (204) at once or after its Retry-After (a
   // server that cannot hold it now), and after a pause when the request failed (network or
   // server down), so that an outage never turns into a flood of requests.
-  const isPoll = (elt) => elt.id === "verification" && elt.hasAttribute("hx-get");
+  const isPoll = (elt) => elt.hasAttribute("data-verification-id") && elt.hasAttribute("hx-get");
   const passing = (status) => status === 0 || status === 429 || status >= 500;
   // A passing failure (the network, a restart, a busy database) keeps the panel as it was.
   // A poll's new panel keeps the focus where it was in the old one: on the verdict, or on the
@@ -207,6 +209,7 @@
   });
   // While the network is gone the panel says so, under its verdict, until a poll gets through.
   function sayConnectionLost(panel, lost) {
+    if (!panel.querySelector(".verdict")) return;  // a list's status cell has no room for it
     let line = panel.querySelector(".connection-lost");
     if (lost && !line) {
       line = document.createElement("p");
@@ -249,9 +252,10 @@
     clickedInPanel = false;
     focusedInPanel = null;
   });
-  // A panel replaced by a click's answer (Verify again, Stop waiting) lets go of its held poll.
+  // A panel replaced by a click's answer (Verify again, Stop waiting), or a page left, lets go of
+  // its held polls.
   document.addEventListener("htmx:beforeCleanupElement", (event) => {
-    if (event.target.id === "verification") htmx.trigger(event.target, "htmx:abort");
+    if (event.target.hasAttribute?.("data-verification-id")) htmx.trigger(event.target, "htmx:abort");
   });
 
   window.addEventListener("message", (event) => {

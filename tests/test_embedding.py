@@ -300,3 +300,19 @@ def test_the_dev_host_page_answers_only_this_machine(app):
     assert client.get("/dev/host").status_code == 200
     away = client.get("/dev/host", environ_overrides={"REMOTE_ADDR": "192.0.2.10"})
     assert away.status_code == 404
+
+
+def test_leaving_for_the_list_mid_check_still_tells_the_host_when_it_ends(
+    app, https_port, worker, strict_context
+):
+    page = strict_context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    portal = page.frame_locator("#portal")
+    connect(page, portal, "Slow", {**GOOD, "Subscription ID": azure.SUB_SLOW})
+    expect(page.locator('#events li[data-type="verification-started"]')).to_have_count(1)
+
+    portal.get_by_role("link", name="All accounts").click()
+
+    expect(portal.locator(".status-cell")).to_have_text(re.compile("Could not check|Verified"))
+    expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(1)
+    assert len(events(page, "verification-started")) == 1

@@ -295,3 +295,18 @@ def test_after_a_click_in_the_panel_focus_is_where_its_outcome_is_read_until_the
 
     expect(panel).to_have_attribute("data-verification-state", final)
     expect(page.locator(focused)).to_be_focused()
+
+
+def test_the_list_follows_a_running_check_to_its_end_without_a_reload(
+    app, live_server, customer, page
+):
+    account_id = add_account(customer, **GOOD)  # its check is queued, not run yet
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/")
+    cell = page.locator(f"#status-{account_id}")
+    expect(cell).to_have_text("Verifying…")
+
+    work_off(app)
+
+    expect(cell).to_have_text("Verified")
+    expect(cell).not_to_have_attribute("hx-get", re.compile(".*"))  # done: it polls no more

@@ -83,7 +83,10 @@ def status(account_id, verification_id):
             return "", 204, {"Retry-After": "1"}
     if key == seen:
         return "", 204
-    return panel_response(*current(account_id, verification_id))
+    account, verification = current(account_id, verification_id)
+    if request.args.get("part") == "status":  # the list's status cell, not the whole panel
+        return render_template("accounts/_status_cell.html", account=account)
+    return panel_response(account, verification)
 
 
 def named(account_id, verification_id):
