@@ -65,6 +65,13 @@ def settled(page, quiet_ms=300):
         page.wait_for_timeout(quiet_ms)
 
 
+def at_the_host(context, https_port):
+    """The dev host page, as the ColdSend app, and the portal inside its iframe."""
+    page = context.new_page()
+    page.goto(f"https://localhost:{https_port}/dev/host")
+    return page, page.frame_locator("#portal")
+
+
 def connect(page, portal, name, values):
     """Fill the form inside the iframe and click Verify once the frame has settled."""
     portal.get_by_label("Account Name", exact=True).fill(name)
@@ -77,9 +84,7 @@ def connect(page, portal, name, values):
 def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocked(
     app, https_port, worker, strict_context
 ):
-    page = strict_context.new_page()
-    page.goto(f"https://localhost:{https_port}/dev/host")
-    portal = page.frame_locator("#portal")
+    page, portal = at_the_host(strict_context, https_port)
 
     connect(page, portal, "Production", GOOD)
 
@@ -105,9 +110,7 @@ def test_the_portal_works_in_a_cross_site_iframe_with_third_party_cookies_blocke
 def test_inside_the_iframe_a_mistake_moves_the_focus_to_the_error_summary(
     app, https_port, strict_context
 ):
-    page = strict_context.new_page()
-    page.goto(f"https://localhost:{https_port}/dev/host")
-    portal = page.frame_locator("#portal")
+    page, portal = at_the_host(strict_context, https_port)
     settled(page)
 
     portal.get_by_role("button", name="Verify").click()
@@ -148,9 +151,7 @@ def test_going_to_the_fix_inside_the_iframe_asks_the_host_to_scroll_there(
 def test_a_failed_verification_names_the_failing_step_to_the_host(
     app, https_port, worker, strict_context
 ):
-    page = strict_context.new_page()
-    page.goto(f"https://localhost:{https_port}/dev/host")
-    portal = page.frame_locator("#portal")
+    page, portal = at_the_host(strict_context, https_port)
     connect(page, portal, "Reader", {**GOOD, "Client ID": azure.APP_READER})
 
     expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(
@@ -165,9 +166,7 @@ def test_a_failed_verification_names_the_failing_step_to_the_host(
 
 
 def test_the_host_can_switch_the_theme_and_accent(app, https_port, strict_context):
-    page = strict_context.new_page()
-    page.goto(f"https://localhost:{https_port}/dev/host")
-    portal = page.frame_locator("#portal")
+    page, portal = at_the_host(strict_context, https_port)
     expect(portal.get_by_role("button", name="Verify")).to_be_visible()
     settled(page)
 
@@ -265,9 +264,7 @@ def test_deleting_an_account_is_told_to_the_host_and_a_theme_can_come_with_the_l
 
 
 def test_back_and_forward_keep_the_session_in_a_cookieless_iframe(app, https_port, strict_context):
-    page = strict_context.new_page()
-    page.goto(f"https://localhost:{https_port}/dev/host")
-    portal = page.frame_locator("#portal")
+    page, portal = at_the_host(strict_context, https_port)
     connect(page, portal, "Back and forth", GOOD)
     expect(portal.get_by_role("heading", name="Back and forth")).to_be_visible()
     settled(page)
@@ -305,9 +302,7 @@ def test_the_dev_host_page_answers_only_this_machine(app):
 def test_leaving_for_the_list_mid_check_still_tells_the_host_when_it_ends(
     app, https_port, worker, strict_context
 ):
-    page = strict_context.new_page()
-    page.goto(f"https://localhost:{https_port}/dev/host")
-    portal = page.frame_locator("#portal")
+    page, portal = at_the_host(strict_context, https_port)
     connect(page, portal, "Slow", {**GOOD, "Subscription ID": azure.SUB_SLOW})
     expect(page.locator('#events li[data-type="verification-started"]')).to_have_count(1)
 
