@@ -305,17 +305,18 @@ class StoredSession(db.Model):
 
 
 class AuditEntry(db.Model):
-    """One read of decrypted credentials through the API: when, by which token, and why."""
+    """One thing done to an account: when, by whom, what, and why (portal/audit.py)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    token_name: Mapped[str] = mapped_column(String(64))
+    # "customer", "schedule", "support", or "api:<token name>" for the ColdSend back end.
+    actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200))
     # The ColdSend workspace id, as long as a signed link allows.
     workspace_id: Mapped[str] = mapped_column(String(255))
     # Kept when the account is deleted: the record of who read its secret must outlive it.
-    account_id: Mapped[str] = mapped_column(String(36))
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
 
 
 class WebhookDelivery(db.Model):

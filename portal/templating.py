@@ -5,7 +5,7 @@ from datetime import UTC, date
 from flask import current_app
 from markupsafe import Markup
 
-from . import fast_path, framing, secret_expiry
+from . import audit, fast_path, framing, secret_expiry
 from .verification import catalogue
 from .verification.clouds import cloud_from
 from .verification.steps import Step
@@ -30,6 +30,8 @@ def register(app):
     app.add_template_global(Step.DRY_RUN, "dry_run_step")
     app.add_template_global(fast_path.commands, "cloud_shell_commands")
     app.add_template_global(secret_expiry.secret_status)
+    app.add_template_global(audit.actor_name, "audit_actor")
+    app.add_template_global(audit.ACTIONS, "audit_actions")
 
 
 def guide_facts():

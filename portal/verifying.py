@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import changes, schedule, webhooks
+from . import audit, changes, schedule, webhooks
 from .crypto import SecretUnreadable
 from .extensions import db
 from .models import AzureAccount, StepResult, Verification, new_id, utcnow
@@ -265,6 +265,7 @@ def conclude(verification):
     account, period = verification.account, current_app.config["REVERIFY_EVERY"]
     if verification.state is VerificationState.PASSED and not account.next_check_at and period:
         schedule.plan(account, period)
+    audit.verified(verification)
     db.session.commit()
     webhooks.announce(verification)
 

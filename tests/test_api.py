@@ -16,6 +16,12 @@ from portal.models import AuditEntry, Verification, utcnow
 
 from .conftest import API_AUTH, API_TOKEN, add_account, enter, work_off
 
+
+def credential_reads():
+    """The audit log's reads of credentials (it also holds creations and verifications)."""
+    return db.session.scalars(db.select(AuditEntry).filter_by(action="read-credentials")).all()
+
+
 GOOD = {
     "tenant_id": azure.TENANT,
     "client_id": azure.APP_CONTRIBUTOR,
@@ -117,7 +123,7 @@ def test_credentials_are_refused_for_an_account_not_verified(app, api, customer)
     assert response.status_code == 409
     assert response.json["error"]["code"] == "account_not_verified"
     with app.app_context():
-        assert db.session.scalars(db.select(AuditEntry)).all() == []
+        assert credential_reads() == []
 
 
 def test_credentials_need_a_reason(app, api, customer):
@@ -142,9 +148,9 @@ def test_credentials_of_a_verified_account_are_released_and_audited(app, api, cu
     assert response.json["client_secret"] == azure.SECRET
     assert response.headers["Cache-Control"] == "no-store"
     with app.app_context():
-        (entry,) = db.session.scalars(db.select(AuditEntry)).all()
-    assert (entry.token_name, entry.reason, entry.account_id, entry.workspace_id) == (
-        "support",
+        (entry,) = credential_reads()
+    assert (entry.actor, entry.reason, entry.account_id, entry.workspace_id) == (
+        "api:support",
         "create domain example.com",
         account_id,
         "acme",
@@ -213,7 +219,7 @@ def test_a_reason_in_utf8_is_stored_as_written(app, api, customer, reason):
 
     assert response.status_code == 200
     with app.app_context():
-        (entry,) = db.session.scalars(db.select(AuditEntry)).all()
+        (entry,) = credential_reads()
         assert entry.reason == reason
 
 
@@ -228,7 +234,7 @@ def test_a_workspace_id_as_long_as_a_link_allows_is_audited(app, api):
 
     assert response.status_code == 200
     with app.app_context():
-        (entry,) = db.session.scalars(db.select(AuditEntry)).all()
+        (entry,) = credential_reads()
         assert entry.workspace_id == workspace
 
 

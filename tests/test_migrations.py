@@ -41,7 +41,7 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(tmp_path):
         assert "azure_account" in inspect(db.engine).get_table_names()
 
 
-def test_earlier_verifications_get_their_dry_run_row_and_their_account_a_schedule(tmp_path):
+def test_earlier_data_is_carried_forward_by_every_migration(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/earlier.db")
 
     with app.app_context():
@@ -56,6 +56,10 @@ def test_earlier_verifications_get_their_dry_run_row_and_their_account_a_schedul
                 " subscription_id, client_secret_sealed, secret_set_at, created_at, updated_at,"
                 " credentials_changed_at) VALUES ('a', 'w', 'A', 'a', 't', 'c', 's', x'00',"
                 " '2026-11-01', '2026-11-01', '2026-11-01', '2026-11-01')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO audit_entry (at, token_name, action, reason, workspace_id,"
+                " account_id) VALUES ('2026-11-01', 'coldsend', 'read-credentials', 'r', 'w', 'a')"
             )
             for verification, running in (("done", "NULL"), ("busy", "1")):
                 connection.exec_driver_sql(
@@ -72,9 +76,11 @@ def test_earlier_verifications_get_their_dry_run_row_and_their_account_a_schedul
             kept = connection.exec_driver_sql("SELECT count(*) FROM verification").scalar()
             planned = connection.exec_driver_sql("SELECT next_check_at FROM azure_account").scalar()
             started_by = connection.exec_driver_sql("SELECT started_by FROM verification").scalars()
+            actor = connection.exec_driver_sql("SELECT actor FROM audit_entry").scalar()
 
     assert sorted(rows) == [("busy", "skipped"), ("done", "skipped")]
     assert kept == 2
     # It has passed before: verified again daily from now on, at its own time of day.
     assert utcnow() < datetime.fromisoformat(planned) <= utcnow() + timedelta(days=1)
     assert set(started_by) == {"customer"}
+    assert actor == "api:coldsend"  # the token's name, now told apart from other actors

@@ -13,7 +13,7 @@ from flask import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .. import fast_path, jobs, secret_expiry, verifying
+from .. import audit, fast_path, jobs, secret_expiry, verifying
 from ..errors import BUSY_RETRY_AFTER
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
@@ -63,6 +63,7 @@ def new():
         account = AzureAccount(workspace=g.workspace)
         form.fill(account)
         db.session.add(account)
+        audit.record(account, "customer", "created")
         status = saved(form)
         if status is None:
             flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
@@ -127,6 +128,16 @@ def secret_expiry_calendar(account_id):
     }
 
 
+@bp.get("/accounts/<account_id>/activity")
+@workspace_required
+def activity(account_id):
+    """Who did what to the account, and when: the audit log, newest first."""
+    account = account_or_404(account_id)
+    return render_template(
+        "accounts/activity.html", account=account, entries=audit.entries(account)
+    )
+
+
 @bp.route("/accounts/<account_id>/edit", methods=["GET", "POST"])
 @workspace_required
 @starts_verification
@@ -137,6 +148,7 @@ def edit(account_id):
     status = None
     if form.validate_on_submit():
         form.fill(account)
+        audit.record_changes(account, "customer")
         status = saved(form)
         if status is None:
             flash(f"Saved your changes to “{account.name}”.")

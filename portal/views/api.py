@@ -11,11 +11,11 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import jobs, secret_expiry, verifying
+from .. import audit, jobs, secret_expiry, verifying
 from ..crypto import SecretUnreadable
 from ..extensions import csrf, db
 from ..limits import api_token_key, limiter, setting, starts_verification
-from ..models import AuditEntry, AzureAccount, Workspace
+from ..models import AzureAccount, Workspace
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, not cookies: nothing a forged cross-site request can carry
@@ -122,15 +122,7 @@ def credentials(workspace_id, account_id):
         secret = found.client_secret()
     except SecretUnreadable:
         raise unreadable from None
-    db.session.add(
-        AuditEntry(
-            token_name=g.api_token_name,
-            action="read-credentials",
-            reason=reason,
-            workspace_id=found.workspace.external_id,
-            account_id=found.id,
-        )
-    )
+    audit.record(found, f"api:{g.api_token_name}", "read-credentials", reason)
     db.session.commit()
     current_app.logger.info("Credentials of account %s read by %s", found.id, g.api_token_name)
     response = jsonify(

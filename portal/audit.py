@@ -1,0 +1,93 @@
+"""The audit log: per account, who did what and when.
+
+Append-only: entries are only ever added, through `record`, in the same commit as what they
+record; the mapper refuses to update or delete one. Entries outlive their account (no foreign
+key), so the record of who read a secret stays after the account is deleted.
+"""
+
+from sqlalchemy import event, inspect
+
+from .extensions import db
+from .models import AuditEntry
+
+# Who acted: a customer in a workspace session, the schedule, support's CLI, or the back end
+# through the API ("api:<token name>").
+ACTORS = {
+    "customer": "The customer, in ColdSend",
+    "schedule": "ColdSend's scheduled check",
+    "support": "ColdSend support",
+}
+ACTIONS = {
+    "created": "Connected the account",
+    "changed": "Changed",
+    "secret-replaced": "Replaced the client secret",
+    "verified": "Verified",
+    "read-credentials": "Read the credentials",
+}
+# The values whose change is recorded, by the names the form shows.
+LABELS = {
+    "name": "Account Name",
+    "tenant_id": "Tenant ID",
+    "client_id": "Client ID",
+    "subscription_id": "Subscription ID",
+    "secret_expires_on": "Secret expiry date",
+}
+
+
+class AppendOnly(Exception):
+    """An audit entry was about to be changed or deleted."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def refuse(_mapper, _connection, entry):
+    raise AppendOnly(f"audit entry {entry.id} is append-only")
+
+
+def record(account, actor, action, reason=""):
+    """Add an entry for `account` to the session: `actor` as in ACTORS or "api:<name>",
+    `action` as in ACTIONS, `reason` up to 200 characters (why, or what)."""
+    db.session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            reason=reason[:200],
+            workspace_id=account.workspace.external_id,
+            account_id=account.id,
+        )
+    )
+
+
+def record_changes(account, actor):
+    """Record what the session is about to change on `account`: its values, and its secret."""
+    state = inspect(account)
+    changed = [label for name, label in LABELS.items() if state.attrs[name].history.has_changes()]
+    if changed:
+        record(account, actor, "changed", ", ".join(changed))
+    if state.attrs.client_secret_sealed.history.has_changes():
+        record(account, actor, "secret-replaced")
+
+
+def verified(verification):
+    """Record a verification's outcome, by whoever started it."""
+    blocking = verification.blocking_step
+    outcome = verification.state.value
+    if blocking:
+        outcome += f" at {blocking.step.label} ({blocking.code})"
+    record(verification.account, verification.started_by, "verified", outcome)
+
+
+def entries(account, limit=100):
+    """The account's entries, newest first."""
+    return db.session.scalars(
+        db.select(AuditEntry)
+        .filter_by(account_id=account.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def actor_name(actor):
+    if actor.startswith("api:"):
+        return f"The ColdSend back end ({actor.removeprefix('api:')})"
+    return ACTORS.get(actor, actor)
