@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from .. import audit, jobs, secret_expiry, verifying
+from .. import audit, jobs, reports, secret_expiry, verifying
 from ..crypto import SecretUnreadable
 from ..extensions import csrf, db
 from ..limits import api_token_key, limiter, setting, starts_verification
@@ -63,6 +63,18 @@ def token_name(presented):
 def openapi():
     """Serve the API's OpenAPI document."""
     return jsonify(OPENAPI)
+
+
+@bp.get("/reports/stuck")
+def stuck():
+    """Where customers get stuck in the setup, over every workspace (portal/reports.py)."""
+    days = request.args.get("days", "90")
+    bucket = request.args.get("bucket", "day")
+    if not days.isdigit() or not 1 <= int(days) <= 366:
+        raise ApiError(400, "invalid_days", "days must be a whole number from 1 to 366.")
+    if bucket not in reports.BUCKETS:
+        raise ApiError(400, "invalid_bucket", "bucket must be day or week.")
+    return jsonify(reports.stuck(int(days), bucket))
 
 
 @bp.get("/workspaces/<workspace_id>/accounts")

@@ -1,0 +1,125 @@
+"""Where customers get stuck in the setup, for ColdSend's staff: the guide can then be improved
+where it loses people.
+
+Only verifications that customers started count (not the schedule's, not support's), over the
+last `days` days: where each failed (its blocking step and code, the same rule as the page),
+per day or per week; how long customers took from their account's first attempt to its first
+pass; and, for a failure followed by a pass, what the customer changed in between, read from
+the audit log ("nothing" when the fix was in Azure: a role, a provider).
+"""
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import AuditEntry, Verification, utcnow
+from .verification.steps import VerificationState
+
+BUCKETS = ("day", "week")
+
+
+def stuck(days=90, bucket="day", now=None):
+    """The report as JSON-ready data (see openapi.json, StuckReport)."""
+    since = (now or utcnow()) - timedelta(days=days)
+    verifications = db.session.scalars(
+        db.select(Verification)
+        .where(
+            Verification.started_by == "customer",
+            Verification.running.is_(None),
+            Verification.created_at >= since,
+        )
+        .order_by(Verification.account_id, Verification.created_at)
+        .options(selectinload(Verification.steps))
+    ).all()
+    by_account = defaultdict(list)
+    for verification in verifications:
+        by_account[verification.account_id].append(verification)
+    failures = [v for v in verifications if v.state is not VerificationState.PASSED]
+    return {
+        "since": since.isoformat(timespec="seconds") + "Z",
+        "bucket": bucket,
+        "verifications": len(verifications),
+        "failures": where_they_failed(failures),
+        "over_time": over_time(failures, bucket),
+        "time_to_first_pass": time_to_first_pass(by_account),
+        "fixes_that_passed": fixes_that_passed(by_account),
+    }
+
+
+def where_they_failed(failures):
+    counted = Counter(failure_key(v) for v in failures)
+    return [
+        {"step": step, "code": code, "verifications": count}
+        for (step, code), count in counted.most_common()
+    ]
+
+
+def failure_key(verification):
+    blocking = verification.blocking_step
+    return (blocking.step.value, blocking.code) if blocking else ("unknown", None)
+
+
+def over_time(failures, bucket):
+    counted = Counter((start_of(v.created_at, bucket), failure_key(v)[0]) for v in failures)
+    return [
+        {"period": period.isoformat(), "step": step, "verifications": count}
+        for (period, step), count in sorted(counted.items())
+    ]
+
+
+def start_of(moment, bucket):
+    day = moment.date()
+    return day - timedelta(days=day.weekday()) if bucket == "week" else day
+
+
+def time_to_first_pass(by_account):
+    """Minutes from an account's first attempt to its first pass, over accounts that passed;
+    and how many tried and have not passed yet."""
+    minutes = []
+    for attempts in by_account.values():
+        passed = next((v for v in attempts if v.state is VerificationState.PASSED), None)
+        if passed is not None:
+            minutes.append((passed.finished_at - attempts[0].created_at).total_seconds() / 60)
+    quartiles = statistics.quantiles(minutes, n=4) if len(minutes) > 1 else minutes * 3
+    return {
+        "accounts_passed": len(minutes),
+        "accounts_not_passed_yet": len(by_account) - len(minutes),
+        "median_minutes": round(statistics.median(minutes), 1) if minutes else None,
+        "p75_minutes": round(quartiles[2], 1) if minutes else None,
+    }
+
+
+def fixes_that_passed(by_account):
+    """For each failure (step, code) followed by a pass of the same account: what changed in
+    between, by the audit log, and how often."""
+    counted = Counter()
+    for account_id, attempts in by_account.items():
+        for failed, following in zip(attempts, attempts[1:], strict=False):
+            if failed.state is VerificationState.PASSED:
+                continue
+            if following.state is VerificationState.PASSED:
+                counted[(*failure_key(failed), changed_between(account_id, failed, following))] += 1
+    return [
+        {"step": step, "code": code, "fix": fix, "passes": count}
+        for (step, code, fix), count in counted.most_common()
+    ]
+
+
+def changed_between(account_id, failed, following):
+    """What the customer changed between two verifications: "Client ID", "client secret",
+    "Tenant ID, Subscription ID", or "nothing" (the fix was in Azure)."""
+    entries = db.session.scalars(
+        db.select(AuditEntry).where(
+            AuditEntry.account_id == account_id,
+            AuditEntry.action.in_(("changed", "secret-replaced")),
+            AuditEntry.at >= failed.created_at,
+            AuditEntry.at <= following.created_at,
+        )
+    ).all()
+    values = {part for e in entries if e.action == "changed" for part in e.reason.split(", ")}
+    secret = {"client secret" for e in entries if e.action == "secret-replaced"}
+    changed = sorted((values - {"Account Name"}) | secret)  # a new name fixes nothing
+    return ", ".join(changed) or "nothing"
