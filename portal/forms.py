@@ -10,8 +10,22 @@ from datetime import date
 from flask import request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict
-from wtforms import DateField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms import (
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from . import fast_path
 from .identifiers import (
@@ -312,3 +326,25 @@ class EditAccountForm(AccountForm):
 
 class ConfirmForm(Form):
     """A confirmation button: nothing but the CSRF token."""
+
+
+class ReportForm(Form):
+    """ColdSend's staff open a report with an API token, over a period."""
+
+    token = PasswordField(
+        "API token",
+        description="One of PORTAL_API_TOKENS, as the ColdSend back end sends it.",
+        validators=[DataRequired("Enter an API token.")],
+    )
+    days = IntegerField(
+        "Over the last (days)",
+        description="From 1 to 366.",
+        default=90,
+        validators=[NumberRange(1, 366, "Choose from 1 to 366 days.")],
+    )
+    bucket = SelectField(
+        "Counted per",
+        description="Failures over time, per day or per week (from Monday).",
+        choices=["day", "week"],
+        default="day",
+    )
