@@ -77,13 +77,17 @@ def too_many(error):
     advice = "To keep connected accounts safe, this can be done only so often. Try again in " + (
         f"{minutes} minutes." if minutes > 1 else "a minute."
     )
+    return try_later(TOO_MANY, advice, 429, headers)
+
+
+def try_later(title, advice, status, headers):
+    """An answer that asks to try again later. For a click inside the page (htmx), the page's
+    one notice says it (not one more each time), and the page, its results with it, stays;
+    portal.js brings the notice into view. Otherwise, a page."""
     if request.headers.get("HX-Request"):
-        # A click inside the page: the page's one notice says it (not one more each time),
-        # and the page, its results with it, stays; portal.js brings the notice into view.
-        notice = render_template("errors/_notice.html", title=TOO_MANY, advice=advice)
-        return notice, 429, {**headers, "HX-Retarget": "#flashes", "HX-Reswap": "innerHTML"}
-    page = render_template("errors/error.html", title=TOO_MANY, advice=advice)
-    return page, 429, headers
+        notice = render_template("errors/_notice.html", title=title, advice=advice)
+        return notice, status, {**headers, "HX-Retarget": "#flashes", "HX-Reswap": "innerHTML"}
+    return render_template("errors/error.html", title=title, advice=advice), status, headers
 
 
 def unknown_host(error):
@@ -113,8 +117,11 @@ def database_busy(error):
     """The database refused or timed out (locked, restarting, out of connections): a 503."""
     db.session.rollback()
     current_app.logger.warning("Database unavailable", exc_info=True)
-    page, status = http_error(ServiceUnavailable())
-    return page, status, BUSY_RETRY_AFTER
+    if request.path.startswith("/api/"):
+        body, status = http_error(ServiceUnavailable())
+        return body, status, BUSY_RETRY_AFTER
+    title, advice = MESSAGES[503]
+    return try_later(title, advice, 503, BUSY_RETRY_AFTER)
 
 
 def make_busy(response, error):
@@ -123,7 +130,7 @@ def make_busy(response, error):
     busy = current_app.make_response(database_busy(error))
     response.status_code = busy.status_code
     response.set_data(busy.get_data())
-    response.headers.update({"Content-Type": busy.headers["Content-Type"], **BUSY_RETRY_AFTER})
+    response.headers.update({k: v for k, v in busy.headers.items() if k != "Content-Length"})
 
 
 def request_stalled(error):

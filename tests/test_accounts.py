@@ -4,6 +4,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ from .conftest import (
     enter,
     link_token,
     submit,
+    work_off,
 )
 
 NEW_SECRET = "Zz9Q~NewSecretValue.0123456789_abcdefghij"
@@ -339,3 +341,51 @@ def test_a_session_that_cannot_be_stored_for_a_busy_database_is_a_503(app, datab
     assert response.headers["Retry-After"] == "5"
     assert "We are busy for a moment" in response.text
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@SQLITE_ONLY
+@pytest.mark.reliability(
+    "SQLite locked under a click or a poll inside the page", "503 in the page's notice, never 500"
+)
+def test_a_busy_database_under_htmx_answers_503_in_the_notice_never_500(app, database_url):
+    customer = impatient_customer(app)
+    account_id = add_account(customer)
+    work_off(app)  # Verify again then starts a new verification: a write
+    url = f"/accounts/{account_id}/verifications"
+    token = csrf_token(customer, "/accounts/new")  # one token per session
+    htmx = {"HX-Request": "true", "HX-Target": "verification"}
+    with sqlite_locked(database_url):
+        clicked = customer.post(url, data={"csrf_token": token}, headers=htmx)
+    with customer.session_transaction() as session:
+        session.pop("csrf_token")  # the next page stores a new one: a session write
+    with sqlite_locked(database_url):
+        stored = customer.get("/accounts/new", headers=htmx)
+
+    for response in (clicked, stored):
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert response.headers["HX-Retarget"] == "#flashes"  # the page and its results stay
+        assert "We are busy for a moment" in response.text
+
+
+@pytest.mark.skipif(
+    os.environ.get("PORTAL_TEST_DATABASE") != "postgresql", reason="PostgreSQL's row locks"
+)
+@pytest.mark.reliability(
+    "PostgreSQL row held by another transaction while saving", "503 after the busy timeout"
+)
+def test_a_row_held_on_postgresql_is_a_503_after_the_busy_timeout_not_a_hang(app):
+    customer = impatient_customer(app)
+    account_id = add_account(customer)
+    url = f"/accounts/{account_id}/edit"
+    token = csrf_token(customer, url)
+    with app.app_context(), db.engine.connect() as holder:
+        holder.execute(
+            db.select(AzureAccount).where(AzureAccount.id == account_id).with_for_update()
+        )
+        started = time.monotonic()
+        response = customer.post(url, data={**VALID_ACCOUNT, "name": "Held", "csrf_token": token})
+        holder.rollback()
+
+    assert response.status_code == 503
+    assert time.monotonic() - started < 5
