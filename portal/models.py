@@ -167,7 +167,9 @@ class AzureAccount(db.Model):
         if on != self.secret_expires_on:
             self.secret_expires_on, self.secret_reminded_at_days = on, None
 
-    def client_secret(self):
+    # Not named client_secret: a form built from the account (obj=account) would take the
+    # method for the field of that name, and hand it on as the secret.
+    def decrypt_client_secret(self):
         """Return the decrypted secret; call only where Azure is about to be asked."""
         return key_ring().decrypt(self.client_secret_sealed, context=self._secret_context)
 

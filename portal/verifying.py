@@ -315,7 +315,7 @@ def with_azure(verification, work):
     """
     account, session = verification.account, None
     try:
-        secret = account.client_secret()
+        secret = account.decrypt_client_secret()
     except SecretUnreadable:
         current_app.logger.error(
             "Verification %s: the stored secret is unreadable", verification.id

@@ -135,7 +135,7 @@ def test_replace_the_secret_without_retyping_the_rest(app, customer):
     submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": NEW_SECRET})
 
     with app.app_context():
-        assert db.session.get(AzureAccount, account_id).client_secret() == NEW_SECRET
+        assert db.session.get(AzureAccount, account_id).decrypt_client_secret() == NEW_SECRET
 
 
 def test_a_replacement_secret_is_checked_like_a_new_one(customer):
@@ -366,6 +366,20 @@ def test_a_busy_database_under_htmx_answers_503_in_the_notice_never_500(app, dat
         assert response.headers["Retry-After"] == "5"
         assert response.headers["HX-Retarget"] == "#flashes"  # the page and its results stay
         assert "We are busy for a moment" in response.text
+
+
+def test_an_edit_sent_without_the_secret_field_keeps_the_secret(app, customer):
+    account_id = add_account(customer)
+    url = f"/accounts/{account_id}/edit"
+    sent = {key: value for key, value in VALID_ACCOUNT.items() if key != "client_secret"}
+
+    response = customer.post(
+        url, data={**sent, "name": "Kept", "csrf_token": csrf_token(customer, url)}
+    )
+
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(AzureAccount, account_id).decrypt_client_secret() == CLIENT_SECRET
 
 
 @pytest.mark.skipif(

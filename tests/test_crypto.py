@@ -70,7 +70,7 @@ def test_database_row_swap_does_not_lend_one_accounts_secret_to_another(app, cus
         db.session.commit()
 
         with pytest.raises(SecretUnreadable):
-            db.session.get(AzureAccount, second).client_secret()
+            db.session.get(AzureAccount, second).decrypt_client_secret()
 
 
 def test_rotate_encryption_key_reencrypts_every_secret_with_the_newest_key(
@@ -89,7 +89,7 @@ def test_rotate_encryption_key_reencrypts_every_secret_with_the_newest_key(
     )
     only_newest = make_app(database_url, PORTAL_ENCRYPTION_KEYS=newest)
     with only_newest.app_context():
-        assert db.session.get(AzureAccount, first).client_secret() == CLIENT_SECRET
+        assert db.session.get(AzureAccount, first).decrypt_client_secret() == CLIENT_SECRET
     again = rotated.test_cli_runner().invoke(args=["rotate-encryption-key"])
     assert "Re-encrypted 0 client secret(s) with the newest key; 2 already used it." in again.output
 

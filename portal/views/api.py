@@ -131,7 +131,7 @@ def credentials(workspace_id, account_id):
             409, "account_not_verified", "Credentials are released only for a verified account."
         )
     try:
-        secret = found.client_secret()
+        secret = found.decrypt_client_secret()
     except SecretUnreadable:
         raise unreadable from None
     audit.record(found, f"api:{g.api_token_name}", "read-credentials", reason)
