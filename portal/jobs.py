@@ -89,7 +89,7 @@ def sweep():
     """RQ cron job: end verifications past their deadline, queue webhooks never queued."""
     stale = verifying.stale()
     for verification in stale:
-        verifying.conclude(verification)
+        verifying.end_vanished(verification)
     forgotten = webhooks.forgotten()
     for delivery in forgotten:
         queue.enqueue_retried(webhooks.deliver, delivery.id)

@@ -216,7 +216,7 @@ def stop_waiting(verification):
 def expire_if_stale(verification):
     """End a verification whose job vanished: shown as interrupted, with a retry, never running."""
     if verification and verification.running and utcnow() > verification.deadline_at:
-        conclude(verification)
+        end_vanished(verification)
     return verification
 
 
@@ -224,7 +224,17 @@ def end_if_running(verification_id):
     """End the verification if it is still running: its job is gone."""
     verification = db.session.get(Verification, verification_id)
     if verification is not None and verification.running:
+        end_vanished(verification)
+
+
+def end_vanished(verification):
+    """End a running verification whose job is gone, unless a poll, the sweep or the job's
+    failure handler ended it first: of those racing, exactly one ends it and tells the back
+    end, so one webhook goes out, not one per poll."""
+    if changed_if(verification, Verification.running.is_(True), running=None):
         conclude(verification)
+    else:
+        db.session.rollback()  # another ended it: read it as they left it
 
 
 def in_flight(workspace):

@@ -5,6 +5,7 @@ import hmac
 import json
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from werkzeug.serving import make_server
@@ -12,9 +13,9 @@ from werkzeug.wrappers import Request, Response
 
 from fake_azure import scenarios as azure
 from portal.extensions import db
-from portal.models import WebhookDelivery
+from portal.models import Verification, WebhookDelivery, utcnow
 
-from .conftest import add_account, work_off
+from .conftest import add_account, enter, work_off
 
 SECRET = "whsec-test-0123456789abcdef0123456789abcdef"
 GOOD = {
@@ -136,3 +137,31 @@ def test_without_a_webhook_url_nothing_is_sent(app, customer):
     work_off(app)
 
     assert deliveries(app) == []
+
+
+@pytest.mark.reliability("12 polls at once find a verification stale", "one webhook, not 12")
+def test_of_many_polls_ending_a_stale_verification_at_once_one_sends_the_webhook(
+    app, customer, receiver
+):
+    account_id = add_account(customer, **GOOD)  # its job never runs: it goes stale
+    with app.app_context():
+        (verification,) = db.session.scalars(db.select(Verification)).all()
+        verification.deadline_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        stale_id = verification.id
+    start = threading.Barrier(12)
+
+    def poll():
+        client = enter(app.test_client())
+        start.wait()
+        client.get(f"/accounts/{account_id}/verifications/{stale_id}?seen=x")
+
+    polls = [threading.Thread(target=poll) for _ in range(12)]
+    for thread in polls:
+        thread.start()
+    for thread in polls:
+        thread.join()
+
+    with app.app_context():
+        finished = [d for d in deliveries(app) if d.event["type"] == "verification.finished"]
+    assert len(finished) == 1
