@@ -16,6 +16,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Worker
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 
 from portal import jobs, verifying  # jobs preloads the Azure SDK for every forked job
@@ -57,14 +58,20 @@ def prepare_to_fork():
     """
     configure_mappers()
     with app.app_context():
-        verifying.still_running("")
-        nowhere = Verification(id="", account_id="")
-        make_transient_to_detached(nowhere)
-        db.session.add(nowhere)
-        nowhere.account, nowhere.steps  # noqa: B018 (loads its account and steps)
-        verifying.claim(nowhere)
-        db.session.remove()
-        db.engine.dispose()
+        try:
+            verifying.still_running("")
+            nowhere = Verification(id="", account_id="")
+            make_transient_to_detached(nowhere)
+            db.session.add(nowhere)
+            nowhere.account, nowhere.steps  # noqa: B018 (loads its account and steps)
+            verifying.claim(nowhere)
+        except SQLAlchemyError:
+            # A database locked or away for now must not keep the worker from starting:
+            # jobs then compile their statements themselves, a few milliseconds slower.
+            logging.getLogger(__name__).warning("Warm-up skipped: database unavailable")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
         first_requests_unsent()
 
 

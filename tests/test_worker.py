@@ -16,6 +16,7 @@ from portal.queue import QUEUES
 
 from .conftest import add_account, running_worker
 from .servers import RedisServer, wait_for
+from .test_accounts import SQLITE_ONLY, sqlite_locked
 from .test_verification import GOOD, markers, verification_state
 
 
@@ -116,3 +117,12 @@ def test_a_stop_request_that_meets_a_lost_redis_stops_the_worker(database_url, f
             assert process.wait(timeout=20) is not None
     finally:
         shutil.rmtree(server.directory, ignore_errors=True)
+
+
+@SQLITE_ONLY
+@pytest.mark.reliability("SQLite locked while the worker starts", "it starts; warm-up skipped")
+def test_a_database_locked_at_start_does_not_keep_the_worker_from_starting(
+    app, database_url, redis_url, fake_azure
+):
+    with sqlite_locked(database_url), running_worker(database_url, redis_url, fake_azure):
+        assert Worker.all(connection=Redis.from_url(redis_url))
