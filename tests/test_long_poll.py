@@ -4,6 +4,7 @@ committed, not a polling interval later, and a poll that waits holds nothing but
 import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -12,7 +13,7 @@ from redis import Redis
 from fake_azure import scenarios as azure
 from portal import changes, queue
 from portal.extensions import db
-from portal.models import AzureAccount, Verification
+from portal.models import AzureAccount, Verification, utcnow
 from portal.verification.steps import Step, StepState
 
 from .conftest import VALID_ACCOUNT, add_account, link_token, running_worker, work_off
@@ -310,3 +311,19 @@ def test_the_list_follows_a_running_check_to_its_end_without_a_reload(
 
     expect(cell).to_have_text("Verified")
     expect(cell).not_to_have_attribute("hx-get", re.compile(".*"))  # done: it polls no more
+
+
+def test_a_poll_without_seen_ends_a_stale_verification_at_once(app, customer):
+    app.config["POLL_HOLD"] = 10
+    account_id = add_account(customer, **GOOD)  # its job never runs: it goes stale
+    url = poll_url(customer, account_id).partition("?")[0]  # no `seen` at all
+    with app.app_context():
+        (verification,) = db.session.scalars(db.select(Verification)).all()
+        verification.deadline_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+    started = time.monotonic()
+    response = customer.get(url)
+
+    assert response.status_code == 200 and time.monotonic() - started < 2
+    assert verification_state(response.text) == "error"  # interrupted, with a retry

@@ -131,15 +131,20 @@ CURRENT = (
 )
 
 
+# The key of a stale verification: equal to no `seen` a poll can send (None included), so the
+# panel's read that ends it always follows.
+STALE = object()
+
+
 def progress(account_id, verification_id):
     """The verification's progress key as the database has it now, and whether it runs, in
-    one read; (None, True) once it is stale, so that the panel's read ends it."""
+    one read; (STALE, True) once it is stale."""
     rows = db.session.execute(PROGRESS, named(account_id, verification_id)).all()
     if not rows:
         abort(404)
     first = rows[0]
     if first.running and utcnow() > first.deadline_at:
-        return None, True
+        return STALE, True
     steps = [(row.step, row.step_state, row.code) for row in rows if row.step is not None]
     return progress_key(first.state, first.attempt, first.recheck_at, steps), bool(first.running)
 
