@@ -5,14 +5,18 @@ import json
 import logging
 import os
 import sys
+from types import SimpleNamespace
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
+from werkzeug.datastructures import MultiDict
 
 from . import jobs, queue, signed_links, support, verifying
 from .crypto import SecretUnreadable
 from .extensions import db
+from .forms import AccountForm
 from .models import AzureAccount, Verification
 from .verification.steps import VerificationState
 
@@ -80,6 +84,13 @@ def verify_account(account_id, as_json):
 
     The verification is stored and shown on the account's page; exit status 0 if it passed."""
     quiet_sign_in_warnings()
+    try:
+        verify_stored(account_id, as_json)
+    except OperationalError:
+        raise click.ClickException("The database is busy: try again in a moment.") from None
+
+
+def verify_stored(account_id, as_json):
     account = db.session.get(AzureAccount, account_id)
     if account is None:
         raise click.ClickException(f"No account {account_id}.")
@@ -107,9 +118,36 @@ def verify(tenant, client, subscription, as_json):
     The client secret comes from AZURE_CLIENT_SECRET if it is set, else from stdin (asked for,
     hidden, at a terminal): never from an argument, which other users of the machine can
     read in the process list."""
-    secret = read_secret()
+    values = checked_values(tenant, client, subscription, read_secret())
     quiet_sign_in_warnings()
-    report(verifying.check_values(tenant, client, subscription, secret), as_json)
+    report(verifying.check_values(*values), as_json)
+
+
+def checked_values(tenant, client, subscription, secret):
+    """The values as the page's form reads and checks them (a GUID in braces, the Secret ID
+    for the Value, one ID for another); ClickException naming each mistake, as the form does."""
+    sent = MultiDict(
+        {
+            "name": "support",
+            "tenant_id": tenant,
+            "client_id": client,
+            "subscription_id": subscription,
+            "client_secret": secret,
+        }
+    )
+    with current_app.test_request_context():
+        form = AccountForm(formdata=sent, meta={"csrf": False}, workspace=NO_WORKSPACE)
+        if not form.validate():
+            raise click.ClickException(
+                "; ".join(
+                    f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items()
+                )
+            )
+        return form.tenant_id.data, form.client_id.data, form.subscription_id.data, secret
+
+
+# `flask verify` checks values of no account: no name of theirs can be taken.
+NO_WORKSPACE = SimpleNamespace(accounts=[])
 
 
 def read_secret():
@@ -120,6 +158,10 @@ def read_secret():
         secret = sys.stdin.readline().strip()
     if not secret:
         raise click.ClickException(f"No client secret on stdin or in {SECRET_VARIABLE}.")
+    try:
+        secret.encode()
+    except UnicodeEncodeError:  # bytes that are no UTF-8 text: no secret Azure makes
+        raise click.ClickException("The client secret is not text: copy its Value again.") from None
     return secret
 
 

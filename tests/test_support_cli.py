@@ -118,3 +118,27 @@ def test_verify_account_of_an_unknown_id_says_so(app):
 
     assert result.exit_code == 1
     assert "No account no-such-account." in result.output
+
+
+def test_verify_checks_the_values_as_the_form_does_before_asking_azure(app, fake_azure):
+    swapped = app.test_cli_runner().invoke(
+        args=["verify", "--tenant", "", "--client", azure.APP_CONTRIBUTOR, "--subscription", "x"],
+        input=f"{azure.SECRET}\n",
+    )
+    assert swapped.exit_code == 1
+    assert "Tenant ID:" in swapped.output and "Subscription ID:" in swapped.output
+    assert "Traceback" not in swapped.output
+    assert fake_azure.requests == []  # Azure was not asked
+
+    braces = verify(app, "--json", subscription="{" + azure.SUB_READY + "}")
+    assert braces.exit_code == 0, braces.output  # read as the form reads it
+
+
+def test_a_secret_that_is_no_text_is_refused_clearly(app):
+    result = app.test_cli_runner().invoke(
+        args=["verify", *VALUES, "--subscription", azure.SUB_READY],
+        env={"AZURE_CLIENT_SECRET": "abc\udcffdef"},
+    )
+
+    assert result.exit_code == 1
+    assert "The client secret is not text" in result.output
