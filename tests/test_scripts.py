@@ -135,6 +135,28 @@ def test_a_child_that_dies_is_said_and_started_again_and_the_portal_serves_on(ch
     wait_for(lambda: not portal_processes(checkout), "every child's end", timeout=15)
 
 
+@pytest.mark.reliability(
+    "the RQ clock stopping 5 times in a minute (Redis stalled)",
+    "started again after growing pauses; pages served",
+)
+def test_a_child_that_keeps_stopping_is_started_again_after_growing_pauses(checkout):
+    port = free_port()
+    process, out, err = run(checkout, port)
+    wait_for(lambda: "/embed?token=" in out.text, "the portal", timeout=120)
+
+    pauses = ("starting it again.", "again in 2 s.", "again in 4 s.", "again in 8 s.", "16 s.")
+    for said in pauses:
+        wait_for(lambda: running(checkout, "rq cron"), "the RQ clock", timeout=30)
+        (pid,) = [p for p in portal_processes(checkout) if "rq cron" in cmdline(p)]
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda said=said: said in err.text, said, timeout=15)
+
+    assert process.poll() is None  # before, the fifth stop in a minute stopped the portal
+    assert urllib.request.urlopen(f"http://127.0.0.1:{port}/static/portal.css").status == 200
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+
+
 def portal_processes(folder):
     """What scripts/run started from `folder` (Redis works in instance/)."""
     return processes_in(folder) + processes_in(folder / "instance")
