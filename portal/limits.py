@@ -55,6 +55,11 @@ limiter = Limiter(key_func=client_network, swallow_errors=True, strategy="moving
 def init_app(app):
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "portal-limits")
+    # A stalled Redis must not stall every page: a counter not reached in half a second lets
+    # the request through (swallow_errors), as a Redis that is down does.
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    )
     limiter.init_app(app)
 
 
