@@ -173,6 +173,29 @@
     }
   }
 
+  // A file to save (data-download) is fetched with the session's header and saved from memory:
+  // in an iframe whose cookies are blocked, a plain link would arrive with no session.
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("a[data-download]");
+    if (!link) return;
+    event.preventDefault();
+    const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    const response = await fetch(link.href, { headers }).catch(() => null);
+    if (!response?.ok) {
+      const notice = document.createElement("p");
+      notice.className = "notice";
+      notice.setAttribute("role", "status");
+      notice.textContent = "We could not prepare this file just now. Try again in a moment.";
+      document.getElementById("flashes")?.replaceChildren(notice);
+      return;
+    }
+    const saved = document.createElement("a");
+    saved.href = URL.createObjectURL(await response.blob());
+    saved.download = link.getAttribute("download");
+    saved.click();
+    setTimeout(() => URL.revokeObjectURL(saved.href), 10000);
+  });
+
   // htmx restores history (Back, Forward) with a request of its own that leaves out hx-headers;
   // without the session header, an iframe with no cookie would get "session ended" instead.
   document.addEventListener("htmx:historyCacheMiss", (event) => {

@@ -5,8 +5,11 @@ import json
 import re
 import ssl
 import threading
+from datetime import date
+from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
@@ -311,3 +314,18 @@ def test_leaving_for_the_list_mid_check_still_tells_the_host_when_it_ends(
     expect(portal.locator(".status-cell")).to_have_text(re.compile("Could not check|Verified"))
     expect(page.locator('#events li[data-type="verification-finished"]')).to_have_count(1)
     assert len(events(page, "verification-started")) == 1
+
+
+def test_the_calendar_file_downloads_inside_a_cookieless_iframe(app, https_port, strict_context):
+    page, portal = at_the_host(strict_context, https_port)
+    portal.get_by_label("Secret expiry date (optional)").fill("2027-06-30")
+    connect(page, portal, "Dated", GOOD)
+    link = portal.get_by_role("link", name="Add the expiry to your calendar")
+
+    with page.expect_download() as download:
+        link.click()
+
+    (event,) = Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")
+    assert event.decoded("dtstart") == date(2027, 6, 30)
+    assert download.value.suggested_filename == "azure-client-secret-expiry.ics"
+    expect(portal.get_by_role("heading", name="Dated")).to_be_visible()  # the page stays
