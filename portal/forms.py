@@ -311,7 +311,11 @@ class AccountForm(Form):
             self.subscription_id.data,
             secret=self.client_secret.data or None,
         )
-        account.secret_expires(self.secret_expires_on.data)
+        expires_on = self.secret_expires_on.data
+        kept = self.account is not None and expires_on == self.account.secret_expires_on
+        if self.client_secret.data and kept:
+            expires_on = None  # the replaced secret's date: the new one has its own
+        account.secret_expires(expires_on)
 
 
 class EditAccountForm(AccountForm):
@@ -319,7 +323,8 @@ class EditAccountForm(AccountForm):
 
     client_secret = PasswordField(
         "Client Secret",
-        description="Leave empty to keep the stored secret. Paste a new Value to replace it.",
+        description="Leave empty to keep the stored secret. Paste a new Value to replace it, "
+        "and its expiry date below: the old secret's date is not kept.",
         validators=[Optional(strip_whitespace=False), secret_shaped],
     )
 

@@ -18,7 +18,6 @@ from .verification.catalogue import RENEW_SECRET
 
 # Days before expiry that a reminder is sent; 0 once it has expired.
 REMINDERS = (60, 30, 15, 1, 0)
-CALENDAR_ALARM = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,16 @@ def accounts_to_remind(today):
     ).all()
 
 
+def alarm_days(expires_on, today):
+    """How many days before the expiry the calendar's alarm rings: 30, or fewer when fewer are
+    left (7, then 1), so that it never rings in the past."""
+    left = (expires_on - today).days
+    return next(days for days in (30, 7, 1) if days < left or days == 1)
+
+
 def calendar(account, page_url):
-    """An iCalendar file (bytes): the day the secret expires, with an alarm 30 days before."""
+    """An iCalendar file (bytes): the day the secret expires, with an alarm 30 days before it
+    (fewer when fewer are left: `alarm_days`)."""
     expires_on = account.secret_expires_on
     event = Event()
     event.add("uid", f"{account.id}-client-secret-{expires_on.isoformat()}@azure-connect")
@@ -96,10 +103,12 @@ def calendar(account, page_url):
         f"Then delete the old secret in Azure. The account: {page_url}",
     )
     event.add("url", page_url)
+    ahead = alarm_days(expires_on, utcnow().date())
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("trigger", -CALENDAR_ALARM)
-    alarm.add("description", f"The Azure client secret for {account.name} expires in 30 days")
+    alarm.add("trigger", -timedelta(days=ahead))
+    days = f"{ahead} day{'s' if ahead != 1 else ''}"
+    alarm.add("description", f"The Azure client secret for {account.name} expires in {days}")
     event.add_component(alarm)
     found = Calendar()
     found.add("prodid", "-//ColdSend//Azure Connect//EN")

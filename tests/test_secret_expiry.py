@@ -102,15 +102,35 @@ def test_a_replaced_secret_starts_its_reminders_over(app, customer):
     assert remind(app) == 1
     assert remind(app) == 0
 
-    in_20_days = str(utcnow().date() + timedelta(20))
+    in_25_days = str(utcnow().date() + timedelta(25))  # the new secret's own date
     replaced = submit(
         customer,
         f"/accounts/{account_id}/edit",
-        {**VALID_ACCOUNT, "client_secret": REPLACEMENT, "secret_expires_on": in_20_days},
+        {**VALID_ACCOUNT, "client_secret": REPLACEMENT, "secret_expires_on": in_25_days},
     )
     assert replaced.status_code == 303
 
     assert remind(app) == 1
+
+
+def test_a_replaced_secret_does_not_keep_the_old_one_s_date(app, customer):
+    in_20_days = str(utcnow().date() + timedelta(20))
+    account_id = add_account(customer, secret_expires_on=in_20_days)
+
+    submit(
+        customer,
+        f"/accounts/{account_id}/edit",
+        {**VALID_ACCOUNT, "client_secret": REPLACEMENT, "secret_expires_on": in_20_days},
+    )
+
+    with app.app_context():
+        assert db.session.get(AzureAccount, account_id).secret_expires_on is None
+    assert "Expiry date not given" in customer.get(f"/accounts/{account_id}").text
+
+
+@pytest.mark.parametrize(("left", "ahead"), [(200, 30), (31, 30), (30, 7), (8, 7), (7, 1), (2, 1)])
+def test_the_calendar_s_alarm_never_rings_in_the_past(left, ahead):
+    assert secret_expiry.alarm_days(TODAY + timedelta(left), TODAY) == ahead
 
 
 def test_of_two_runs_at_once_one_records_the_reminder(app, customer):
