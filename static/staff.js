@@ -16,7 +16,7 @@
       labels: data.failures.map((row) => `${row.step} ${row.code || ""}`.trim()),
       datasets: [{ label: "Verifications that failed there", data: data.failures.map((row) => row.verifications) }],
     },
-    options: { indexAxis: "y" },
+    options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
 
   const periods = [...new Set(data.over_time.map((row) => row.period))];
@@ -30,6 +30,6 @@
         data: periods.map((period) => data.over_time.find((row) => row.period === period && row.step === step)?.verifications || 0),
       })),
     },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
   });
 })();
