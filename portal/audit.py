@@ -22,6 +22,7 @@ ACTIONS = {
     "changed": "Changed",
     "secret-replaced": "Replaced the client secret",
     "verified": "Verified",
+    "registered-provider": "Registered Microsoft.Communication (Register it for me)",
     "read-credentials": "Read the credentials",
 }
 # The values whose change is recorded, by the names the form shows.

@@ -37,20 +37,60 @@ def stuck(days=90, bucket="day", now=None):
     by_account = defaultdict(list)
     for verification in verifications:
         by_account[verification.account_id].append(verification)
-    failures = [v for v in verifications if v.state is not VerificationState.PASSED]
+    failures = [v for v in verifications if not passed(v)]
+    # Accounts still on their first check (a role awaited for half an hour) tried too.
+    trying = db.session.scalars(
+        db.select(Verification.account_id).where(
+            Verification.started_by == "customer",
+            Verification.running.is_(True),
+            Verification.created_at >= since,
+        )
+    ).all()
+    for account_id in trying:
+        by_account.setdefault(account_id, [])
+    registered = registrations(since, verifications)
     return {
         "since": since.isoformat(timespec="seconds") + "Z",
         "bucket": bucket,
         "verifications": len(verifications),
-        "failures": where_they_failed(failures),
+        "failures": where_they_failed(failures, registered),
         "over_time": over_time(failures, bucket),
         "time_to_first_pass": time_to_first_pass(by_account),
-        "fixes_that_passed": fixes_that_passed(by_account),
+        "fixes_that_passed": fixes_that_passed(by_account, registered),
     }
 
 
-def where_they_failed(failures):
+def registrations(since, verifications):
+    """The failures at step 6 that "Register it for me" fixed in the same verification: its
+    failure is overwritten, so the audit log tells it. A list of (code, whether it passed)."""
+    entries = db.session.scalars(
+        db.select(AuditEntry).where(
+            AuditEntry.action == "registered-provider", AuditEntry.at >= since
+        )
+    ).all()
+    found = []
+    for entry in entries:
+        reopened = next(
+            (
+                v
+                for v in verifications
+                if v.account_id == entry.account_id and v.created_at <= entry.at <= v.finished_at
+            ),
+            None,
+        )
+        found.append(
+            (entry.reason.removeprefix("after "), reopened is not None and passed(reopened))
+        )
+    return found
+
+
+def passed(verification):
+    return verification.state is VerificationState.PASSED
+
+
+def where_they_failed(failures, registered):
     counted = Counter(failure_key(v) for v in failures)
+    counted.update(("communication-provider", code) for code, _ in registered)
     return [
         {"step": step, "code": code, "verifications": count}
         for (step, code), count in counted.most_common()
@@ -77,12 +117,12 @@ def start_of(moment, bucket):
 
 def time_to_first_pass(by_account):
     """Minutes from an account's first attempt to its first pass, over accounts that passed;
-    and how many tried and have not passed yet."""
+    and how many tried and have not passed yet, those still on their first check included."""
     minutes = []
     for attempts in by_account.values():
-        passed = next((v for v in attempts if v.state is VerificationState.PASSED), None)
-        if passed is not None:
-            minutes.append((passed.finished_at - attempts[0].created_at).total_seconds() / 60)
+        first = next((v for v in attempts if passed(v)), None)
+        if first is not None:
+            minutes.append((first.finished_at - attempts[0].created_at).total_seconds() / 60)
     quartiles = statistics.quantiles(minutes, n=4) if len(minutes) > 1 else minutes * 3
     return {
         "accounts_passed": len(minutes),
@@ -92,15 +132,19 @@ def time_to_first_pass(by_account):
     }
 
 
-def fixes_that_passed(by_account):
+def fixes_that_passed(by_account, registered):
     """For each failure (step, code) followed by a pass of the same account: what changed in
-    between, by the audit log, and how often."""
-    counted = Counter()
+    between, by the audit log, and how often; and the passes that "Register it for me" made."""
+    counted = Counter(
+        ("communication-provider", code, "Register it for me")
+        for code, then_passed in registered
+        if then_passed
+    )
     for account_id, attempts in by_account.items():
         for failed, following in zip(attempts, attempts[1:], strict=False):
-            if failed.state is VerificationState.PASSED:
+            if passed(failed):
                 continue
-            if following.state is VerificationState.PASSED:
+            if passed(following):
                 counted[(*failure_key(failed), changed_between(account_id, failed, following))] += 1
     return [
         {"step": step, "code": code, "fix": fix, "passes": count}

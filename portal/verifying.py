@@ -66,6 +66,8 @@ def reopen_for_registration(verification):
             db.session.rollback()
             return False
         row = verification.step(Step.COMMUNICATION_PROVIDER)
+        # Told before the step is overwritten: the failure it fixes stays in the record.
+        audit.record(verification.account, "customer", "registered-provider", f"after {row.code}")
         row.state, row.code = StepState.WAITING, Code.PROVIDER_REGISTERING
         db.session.commit()
     except IntegrityError:  # another verification of this account started meanwhile

@@ -311,6 +311,7 @@ def test_the_list_follows_a_running_check_to_its_end_without_a_reload(
 
     expect(cell).to_have_text("Verified")
     expect(cell).not_to_have_attribute("hx-get", re.compile(".*"))  # done: it polls no more
+    expect(page.locator(f"#last-passed-{account_id}")).not_to_have_text("Never")
 
 
 def test_a_poll_without_seen_ends_a_stale_verification_at_once(app, customer):

@@ -7,7 +7,7 @@ from portal import jobs
 from portal.extensions import db
 from portal.models import AzureAccount
 
-from .conftest import API_AUTH, add_account, submit, work_off
+from .conftest import API_AUTH, add_account, csrf_token, submit, work_off
 from .test_verification import GOOD
 
 
@@ -83,3 +83,44 @@ def test_weekly_buckets_start_on_monday_and_bad_parameters_are_refused(app, api,
         response = api.get("/api/v1/reports/stuck", query_string=query, headers=API_AUTH)
         assert response.status_code == 400
     assert api.get("/api/v1/reports/stuck").status_code == 401
+
+
+def test_an_account_still_waiting_for_its_role_counts_as_not_passed_yet(app, api, customer):
+    add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)  # it now waits for the role, running, between re-checks
+
+    first_pass = report(api)["time_to_first_pass"]
+
+    assert (first_pass["accounts_passed"], first_pass["accounts_not_passed_yet"]) == (0, 1)
+
+
+def test_a_failure_fixed_by_register_it_for_me_still_counts(app, api, customer):
+    account_id = add_account(
+        customer, **{**GOOD, "subscription_id": azure.SUB_PROVIDER_NOT_REGISTERED}
+    )
+    work_off(app)
+    with app.app_context():
+        (verification,) = db.session.get(AzureAccount, account_id).verifications.all()
+        verification_id = verification.id
+    url = f"/accounts/{account_id}/verifications/{verification_id}/provider-registration"
+    token = csrf_token(customer, "/accounts/new")  # one per session
+    assert customer.post(url, data={"csrf_token": token}).status_code == 303
+    work_off(app)  # registers as the app, watches it finish, passes the same verification
+
+    found = report(api)
+
+    assert found["failures"] == [
+        {"step": "communication-provider", "code": "NotRegistered", "verifications": 1}
+    ]
+    assert found["fixes_that_passed"] == [
+        {
+            "step": "communication-provider",
+            "code": "NotRegistered",
+            "fix": "Register it for me",
+            "passes": 1,
+        }
+    ]
+    activity = customer.get(f"/accounts/{account_id}/activity").text
+    assert (
+        "Registered Microsoft.Communication (Register it for me): after NotRegistered" in activity
+    )

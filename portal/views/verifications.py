@@ -85,7 +85,8 @@ def status(account_id, verification_id):
         return "", 204
     account, verification = current(account_id, verification_id)
     if request.args.get("part") == "status":  # the list's status cell, not the whole panel
-        return render_template("accounts/_status_cell.html", account=account)
+        cell = render_template("accounts/_status_cell.html", account=account)
+        return cell + render_template("accounts/_last_passed.html", account=account, oob=True)
     return panel_response(account, verification)
 
 
