@@ -188,3 +188,13 @@ def test_the_api_gives_the_secret_s_status(app, api, customer):
     (account,) = api.get("/api/v1/workspaces/acme/accounts", headers=API_AUTH).json["accounts"]
 
     assert (account["secret_status"], account["secret_days_left"]) == ("expiring", 20)
+
+
+def test_the_list_shows_an_expiring_secret_beside_the_status(app, customer):
+    soon = add_account(customer, secret_expires_on=str(utcnow().date() + timedelta(20)))
+    add_account(customer, name="Later", secret_expires_on=str(utcnow().date() + timedelta(200)))
+
+    listed = customer.get("/").text
+
+    assert listed.count("Secret expires in") == 1
+    assert f'id="status-{soon}"' in listed.split("Secret expires in 20 days")[0]
