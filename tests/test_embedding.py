@@ -320,6 +320,8 @@ def test_the_calendar_file_downloads_inside_a_cookieless_iframe(app, https_port,
     page, portal = at_the_host(strict_context, https_port)
     portal.get_by_label("Secret expiry date (optional)").fill("2027-06-30")
     connect(page, portal, "Dated", GOOD)
+    expect(portal.get_by_role("heading", name="Dated")).to_be_visible()  # the account's page
+    settled(page)
     link = portal.get_by_role("link", name="Add the expiry to your calendar")
 
     with page.expect_download() as download:
@@ -328,4 +330,4 @@ def test_the_calendar_file_downloads_inside_a_cookieless_iframe(app, https_port,
     (event,) = Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")
     assert event.decoded("dtstart") == date(2027, 6, 30)
     assert download.value.suggested_filename == "azure-client-secret-expiry.ics"
-    expect(portal.get_by_role("heading", name="Dated")).to_be_visible()  # the page stays
+    expect(portal.get_by_role("heading", name="Dated")).to_be_visible()  # the page stayed
