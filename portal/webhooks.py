@@ -36,7 +36,9 @@ def announce(verification):
     """Queue the events of a finished verification, if the back end asked for webhooks:
     `verification.finished`, unless the schedule started it (a daily "still fine" for every
     account is noise), and `account.status_changed` when its outcome differs from the one
-    before. Return the deliveries."""
+    before. Return the deliveries (none, and nothing read, without a webhook URL)."""
+    if not current_app.config["WEBHOOK_URL"]:
+        return []
     events = [] if verification.started_by == "schedule" else [finished_event(verification)]
     previous = previous_outcome(verification)
     if previous is not None and changed(previous, verification.outcome):

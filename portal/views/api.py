@@ -191,15 +191,15 @@ def secret_json(account):
 
 
 def verification_json(verification):
-    blocking = verification.blocking_step
+    outcome = verification.outcome
     return {
         "id": verification.id,
         "state": verification.state.value,
         "started_by": verification.started_by,
         "started_at": timestamp(verification.created_at),
         "finished_at": timestamp(verification.finished_at),
-        "failed_step": blocking.step.value if blocking else None,
-        "code": blocking.code if blocking else None,
+        "failed_step": outcome["failed_step"],
+        "code": outcome["code"],
         "steps": [
             {
                 "step": row.step.value,

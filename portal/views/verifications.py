@@ -98,6 +98,12 @@ def named(account_id, verification_id):
     }
 
 
+# The verification a status request names, within the session's workspace (`named`).
+NAMED = (
+    Verification.id == bindparam("verification_id"),
+    Verification.account_id == bindparam("account_id"),
+    AzureAccount.workspace_id == bindparam("workspace_id"),
+)
 # Built once: building a statement costs a poll more than running it does. A poll reads
 # only columns: most answer "nothing new", and loading objects would cost more than the read.
 PROGRESS = (
@@ -113,21 +119,13 @@ PROGRESS = (
     )
     .join(Verification.account)
     .outerjoin(Verification.steps)
-    .where(
-        Verification.id == bindparam("verification_id"),
-        Verification.account_id == bindparam("account_id"),
-        AzureAccount.workspace_id == bindparam("workspace_id"),
-    )
+    .where(*NAMED)
     .order_by(StepResult.position)
 )
 CURRENT = (
     db.select(Verification)
     .join(Verification.account)
-    .where(
-        Verification.id == bindparam("verification_id"),
-        Verification.account_id == bindparam("account_id"),
-        AzureAccount.workspace_id == bindparam("workspace_id"),
-    )
+    .where(*NAMED)
     .options(contains_eager(Verification.account), joinedload(Verification.steps))
 )
 
