@@ -11,12 +11,12 @@ import re
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 from flask import Flask, g, jsonify, request
 
-from . import preflight, scenarios
+from . import app_registrations, certificates, preflight, scenarios
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", re.I)
@@ -43,11 +43,22 @@ class FakeAzure:
             # Deployment bodies ARM was asked to validate, and polls of asynchronous ones.
             self.validated = []
             self.operations = Counter()
+            # Certificates uploaded under each app's Certificates & secrets, by client id.
+            self.key_credentials = defaultdict(list)
+
+    def upload_certificate(self, client_id, data):
+        """Add a certificate (`.cer` DER or `.pem` bytes) to an app, as the Azure portal's
+        Upload certificate does; return its KeyCredential. Raises ValueError if unreadable."""
+        key = certificates.key_credential(data)
+        with self.lock:
+            self.key_credentials[client_id.lower()].append(key)
+        return key
 
 
 def create_app(fake):
     app = Flask(__name__)
     app.extensions["fake_azure"] = fake
+    app.register_blueprint(app_registrations.bp)
 
     @app.before_request
     def record_and_delay():
@@ -80,6 +91,17 @@ def create_app(fake):
             cloud_graph_host_name=f"graph.windows.{'net' if region != 'USGov' else 'us'}",
             token_endpoint_auth_methods_supported=["client_secret_post", "private_key_jwt"],
         )
+
+    def refused_credential(client_id):
+        """The app's proof refused as Entra ID refuses it, or None: a client assertion signed
+        with an uploaded certificate's key, else a client secret."""
+        assertion = request.form.get("client_assertion")
+        if assertion:
+            with fake.lock:
+                keys = list(fake.key_credentials[client_id.lower()])
+            refusal = certificates.refusal(assertion, keys, client_id)
+            return entra_error(*refusal) if refusal else None
+        return refused_secret(request.form.get("client_secret", ""), client_id)
 
     @app.post("/<tenant>/oauth2/v2.0/token")
     def token(tenant):
@@ -126,26 +148,9 @@ def create_app(fake):
                 f"tenant {directory}. See instructions here: "
                 "https://go.microsoft.com/fwlink/?linkid=2225119",
             )
-        secret = request.form.get("client_secret", "")
-        if secret == scenarios.EXPIRED_SECRET:
-            return entra_error(
-                401,
-                "invalid_client",
-                7000222,
-                f"The provided client secret keys for app '{client_id}' are expired. Visit the "
-                "Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, "
-                "or consider using certificate credentials for added security: "
-                "https://aka.ms/certCreds.",
-            )
-        if secret != scenarios.SECRET:
-            return entra_error(
-                401,
-                "invalid_client",
-                7000215,
-                "Invalid client secret provided. Ensure the secret being sent in the request is "
-                "the client secret value, not the client secret ID, for a secret added to app "
-                f"'{client_id}'.",
-            )
+        refused = refused_credential(client_id)
+        if refused:
+            return refused
         if app_registration.blocked_by_conditional_access:
             return entra_error(
                 400,
@@ -397,6 +402,29 @@ def tenant_error(tenant):
         f"Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid "
         "external domain.",
     )
+
+
+def refused_secret(secret, client_id):
+    if secret == scenarios.EXPIRED_SECRET:
+        return entra_error(
+            401,
+            "invalid_client",
+            7000222,
+            f"The provided client secret keys for app '{client_id}' are expired. Visit the "
+            "Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, "
+            "or consider using certificate credentials for added security: "
+            "https://aka.ms/certCreds.",
+        )
+    if secret != scenarios.SECRET:
+        return entra_error(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided. Ensure the secret being sent in the request is "
+            "the client secret value, not the client secret ID, for a secret added to app "
+            f"'{client_id}'.",
+        )
+    return None
 
 
 def malformed_token_request():
