@@ -96,7 +96,7 @@ def first_requests_unsent():
         replace(app.config["VERIFY_LIMITS"], retries=0),
         tenant_id="00000000-0000-0000-0000-000000000000",
         client_id="00000000-0000-0000-0000-000000000000",
-        client_secret="unsent",  # noqa: S106 (sent nowhere)
+        proof="unsent",  # sent nowhere
         request_id="warm-up",
         transport=RequestsTransport(session=unsent, session_owner=False),
     )

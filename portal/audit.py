@@ -21,6 +21,7 @@ ACTIONS = {
     "created": "Connected the account",
     "changed": "Changed",
     "secret-replaced": "Replaced the client secret",
+    "certificate-replaced": "Replaced the certificate",
     "verified": "Verified",
     "registered-provider": "Registered Microsoft.Communication (Register it for me)",
     "read-credentials": "Read the credentials",
@@ -60,13 +61,14 @@ def record(account, actor, action, reason=""):
 
 
 def record_changes(account, actor):
-    """Record what the session is about to change on `account`: its values, and its secret."""
+    """Record what the session is about to change on `account`: its values, and its secret or
+    certificate."""
     state = inspect(account)
     changed = [label for name, label in LABELS.items() if state.attrs[name].history.has_changes()]
     if changed:
         record(account, actor, "changed", ", ".join(changed))
-    if state.attrs.client_secret_sealed.history.has_changes():
-        record(account, actor, "secret-replaced")
+    if state.attrs.credential_sealed.history.has_changes():
+        record(account, actor, f"{account.credential_type}-replaced")
 
 
 def verified(verification):

@@ -51,11 +51,12 @@ def dev_link(workspace, name, base_url, origin):
 @click.command("rotate-encryption-key")
 @with_appcontext
 def rotate_encryption_key():
-    """Re-encrypt every stored client secret with the newest key in PORTAL_ENCRYPTION_KEYS."""
+    """Re-encrypt every stored client secret and certificate key with the newest key in
+    PORTAL_ENCRYPTION_KEYS."""
     resealed, current, unreadable = 0, 0, []
     for account in db.session.scalars(db.select(AzureAccount)):
         try:
-            if account.reseal_client_secret():
+            if account.reseal_credential():
                 resealed += 1
             else:
                 current += 1
@@ -63,7 +64,8 @@ def rotate_encryption_key():
             unreadable.append(account.id)
     db.session.commit()
     click.echo(
-        f"Re-encrypted {resealed} client secret(s) with the newest key; {current} already used it."
+        f"Re-encrypted {resealed} client secret(s) or certificate key(s) with the newest key; "
+        f"{current} already used it."
     )
     if unreadable:
         raise click.ClickException(

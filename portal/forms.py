@@ -14,10 +14,12 @@ from wtforms import (
     DateField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -27,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from . import fast_path
+from . import fast_path, pending_certificates
 from .identifiers import (
     NIL_GUID,
     WRAPPING,
@@ -43,6 +45,7 @@ from .models import AzureAccount
 GUIDE_STEP = {
     "tenant_id": 1,
     "client_id": 2,
+    "credential_type": 3,
     "client_secret": 3,
     "secret_expires_on": 3,
     "subscription_id": 5,
@@ -133,6 +136,13 @@ def tenant_shaped(form, field):
     )
 
 
+def for_secret_only(form, field):
+    """Leave a secret's field out of a form whose app signs in with a certificate."""
+    if form.credential_type.data == "certificate":
+        field.errors[:] = []
+        raise StopValidation()
+
+
 def secret_shaped(form, field):
     """Catch the secret mistakes that Azure would only report as a failed sign-in."""
     secret = field.data or ""
@@ -206,16 +216,30 @@ class AccountForm(Form):
             guid_shaped("copied from Application (client) ID on the app's Overview page"),
         ],
     )
+    credential_type = RadioField(
+        "How the app proves who it is",
+        choices=[
+            SelectChoice("secret", "A secret you create in Azure and paste below"),
+            SelectChoice("certificate", "A certificate ColdSend makes for you: nothing to copy"),
+        ],
+        default="secret",
+        validators=[required("Choose a client secret or a certificate.")],
+    )
     client_secret = PasswordField(
         "Client Secret",
         description="The secret's Value, shown only once when you create it.",
-        validators=[required("Enter the client secret's Value."), secret_shaped],
+        validators=[for_secret_only, required("Enter the client secret's Value."), secret_shaped],
     )
     secret_expires_on = ExpiryDateField(
         "Secret expiry date (optional)",
         description="The date in the Expires column, so we can remind you before it lapses.",
-        validators=[Optional()],
+        validators=[for_secret_only, Optional()],
     )
+    # The thumbprint of the certificate made for this form (pending_certificates), or of the
+    # account's own: which one the app signs in with once saved. Sent from a hidden input that
+    # the template writes beside the certificate; not a HiddenField, which hidden_tag() would
+    # also render, empty, at the top of the form.
+    client_certificate = StringField("Certificate")
     subscription_id = SubscriptionIdField(
         "Subscription ID",
         description="The subscription you gave the Contributor role on.",
@@ -294,6 +318,33 @@ class AccountForm(Form):
                 "This is your Client ID. Copy the Subscription ID from the Subscriptions page."
             )
 
+    def validate_client_certificate(self, field):
+        if self.credential_type.data != "certificate":
+            return
+        if field.data and field.data == self.current_thumbprint:
+            return
+        if pending_certificates.find(field.data) is None:
+            raise ValidationError(
+                "Make the certificate first (the button in step 3), upload it to your app in "
+                "Azure, then verify."
+                if not field.data
+                else "This certificate is no longer on offer here: make a new one, upload it "
+                "to your app, then verify."
+            )
+
+    @property
+    def current_thumbprint(self):
+        """The thumbprint of the certificate the account signs in with now, or None."""
+        certificate = self.account and self.account.certificate
+        return certificate.thumbprint if certificate else None
+
+    @property
+    def certificate(self):
+        """The certificate this form offers at step 3: one made for it, else the account's."""
+        return pending_certificates.find(self.client_certificate.data) or (
+            self.account and self.account.certificate
+        )
+
     def validate_secret_expires_on(self, field):
         unchanged = self.account is not None and field.data == self.account.secret_expires_on
         if field.data and field.data < date.today() and not unchanged:
@@ -303,19 +354,37 @@ class AccountForm(Form):
             )
 
     def fill(self, account):
-        """Copy the validated values onto `account`, replacing the secret only if one was given."""
+        """Copy the validated values onto `account`: a new secret or certificate replaces the
+        stored one; none given keeps it."""
         account.rename(self.name.data)
         account.change_credentials(
-            self.tenant_id.data,
-            self.client_id.data,
-            self.subscription_id.data,
-            secret=self.client_secret.data or None,
+            self.tenant_id.data, self.client_id.data, self.subscription_id.data
         )
+        if self.credential_type.data == "certificate":
+            if self.client_certificate.data != self.current_thumbprint:
+                account.set_client_certificate(
+                    *pending_certificates.unseal(self.client_certificate.data)
+                )
+            return
+        if self.client_secret.data:
+            account.set_client_secret(self.client_secret.data)
         expires_on = self.secret_expires_on.data
         kept = self.account is not None and expires_on == self.account.secret_expires_on
         if self.client_secret.data and kept:
             expires_on = None  # the replaced secret's date: the new one has its own
         account.secret_expires(expires_on)
+
+
+def secret_kept_or_replaced(form, field):
+    """An empty secret keeps the stored one, if the app signs in with a secret today."""
+    if field.data:
+        return
+    if form.account.credential_type == "certificate":
+        raise StopValidation(
+            "Enter the client secret's Value: until now the app signed in with a certificate."
+        )
+    field.errors[:] = []
+    raise StopValidation()
 
 
 class EditAccountForm(AccountForm):
@@ -325,8 +394,18 @@ class EditAccountForm(AccountForm):
         "Client Secret",
         description="Leave empty to keep the stored secret. Paste a new Value to replace it, "
         "and its expiry date below: the old secret's date is not kept.",
-        validators=[Optional(strip_whitespace=False), secret_shaped],
+        validators=[
+            for_secret_only,
+            secret_kept_or_replaced,
+            secret_shaped,
+        ],
     )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, account=account, **kwargs)
+        if not self.is_submitted():
+            self.credential_type.data = account.credential_type
+            self.client_certificate.data = self.current_thumbprint
 
 
 class ConfirmForm(Form):

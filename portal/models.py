@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import certificates
 from .extensions import db
 from .verification.codes import Code
 from .verification.steps import (
@@ -66,7 +67,11 @@ class AzureAccount(db.Model):
     tenant_id: Mapped[str] = mapped_column(String(253))
     client_id: Mapped[str] = mapped_column(String(36))
     subscription_id: Mapped[str] = mapped_column(String(36))
-    client_secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The client secret, or the private key of the certificate below: sealed (portal/crypto.py).
+    credential_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The public certificate (PEM) when the app signs in with one the portal made, else None.
+    client_certificate_pem: Mapped[str | None] = mapped_column(Text)
+    # When the secret or certificate was set, and when it expires (a certificate's is exact).
     secret_set_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_expires_on: Mapped[date | None]
     # The last expiry reminder sent, as its days before expiry (60, 30, 15, 1; 0 once it has
@@ -113,7 +118,7 @@ class AzureAccount(db.Model):
         """(status, last verification or None), from one read of the last verification: a page
         that shows both must not meet a verification the worker started in between."""
         last = self.last_verification
-        if not key_ring().can_open(self.client_secret_sealed):
+        if not key_ring().can_open(self.credential_sealed):
             return "secret_unreadable", last
         if last is None:
             return "unverified", last
@@ -133,17 +138,11 @@ class AzureAccount(db.Model):
     def name_key_for(name):
         return " ".join(name.split()).casefold()
 
-    def change_credentials(self, tenant_id, client_id, subscription_id, secret=None):
-        """Set the values Azure checks; a real change makes earlier verifications outdated."""
-        changed = (tenant_id, client_id, subscription_id) != (
-            self.tenant_id,
-            self.client_id,
-            self.subscription_id,
-        )
-        self.tenant_id, self.client_id, self.subscription_id = tenant_id, client_id, subscription_id
-        if secret:
-            self.set_client_secret(secret)
-        if changed or secret:
+    def change_credentials(self, tenant_id, client_id, subscription_id):
+        """Set the IDs Azure checks; a real change makes earlier verifications outdated."""
+        ids = (tenant_id, client_id, subscription_id)
+        if ids != (self.tenant_id, self.client_id, self.subscription_id):
+            self.tenant_id, self.client_id, self.subscription_id = ids
             self.credentials_changed_at = utcnow()
 
     def rename(self, name):
@@ -151,16 +150,40 @@ class AzureAccount(db.Model):
         self.name_key = self.name_key_for(name)
 
     @property
-    def _secret_context(self):
-        return f"azure-account:{self.id}:client-secret"
+    def credential_type(self):
+        """How the app signs in: "certificate" (one the portal made) or "secret"."""
+        return "certificate" if self.client_certificate_pem else "secret"
 
-    def set_client_secret(self, secret):
-        """Store `secret` encrypted with the newest key, bound to this account."""
+    @property
+    def certificate(self):
+        """The certificate the app signs in with (certificates.Certificate), or None."""
+        pem = self.client_certificate_pem
+        return certificates.describe(pem) if pem else None
+
+    @property
+    def _sealing_context(self):
+        what = "client-certificate-key" if self.client_certificate_pem else "client-secret"
+        return f"azure-account:{self.id}:{what}"
+
+    def _seal(self, plaintext):
         if self.id is None:
             self.id = new_id()
-        self.client_secret_sealed = key_ring().encrypt(secret, context=self._secret_context)
-        self.secret_set_at = utcnow()
+        self.credential_sealed = key_ring().encrypt(plaintext, context=self._sealing_context)
+        self.secret_set_at, self.credentials_changed_at = utcnow(), utcnow()
         self.secret_reminded_at_days = None
+
+    def set_client_secret(self, secret):
+        """Sign in with `secret` from now on, stored encrypted with the newest key, bound to
+        this account."""
+        self.client_certificate_pem = None
+        self._seal(secret)
+
+    def set_client_certificate(self, certificate, private_key):
+        """Sign in with `certificate` (certificates.Certificate) and its private key (PEM)
+        from now on; the key is stored encrypted like a secret, and the expiry is exact."""
+        self.client_certificate_pem = certificate.pem
+        self._seal(private_key)
+        self.secret_expires(certificate.expires_on)
 
     def secret_expires(self, on):
         """Record the secret's expiry date (None: not known); a new date's reminders start over."""
@@ -169,17 +192,22 @@ class AzureAccount(db.Model):
 
     # Not named client_secret: a form built from the account (obj=account) would take the
     # method for the field of that name, and hand it on as the secret.
-    def decrypt_client_secret(self):
-        """Return the decrypted secret; call only where Azure is about to be asked."""
-        return key_ring().decrypt(self.client_secret_sealed, context=self._secret_context)
+    def decrypt_credential(self):
+        """Return the client secret (str) or the certificate with its private key (a
+        ClientCertificate); call only where Azure is about to be asked or ColdSend's back end
+        reads it. Raises crypto.SecretUnreadable."""
+        plaintext = key_ring().decrypt(self.credential_sealed, context=self._sealing_context)
+        if self.client_certificate_pem:
+            return certificates.ClientCertificate(plaintext + self.client_certificate_pem)
+        return plaintext
 
-    def reseal_client_secret(self):
-        """Re-encrypt the secret with the newest key; return whether it needed it."""
+    def reseal_credential(self):
+        """Re-encrypt the secret or key with the newest key; return whether it needed it."""
         ring = key_ring()
-        if ring.is_current(self.client_secret_sealed):
+        if ring.is_current(self.credential_sealed):
             return False
-        secret = ring.decrypt(self.client_secret_sealed, context=self._secret_context)
-        self.client_secret_sealed = ring.encrypt(secret, context=self._secret_context)
+        plaintext = ring.decrypt(self.credential_sealed, context=self._sealing_context)
+        self.credential_sealed = ring.encrypt(plaintext, context=self._sealing_context)
         return True
 
 

@@ -14,7 +14,7 @@ from icalendar import Alarm, Calendar, Event
 
 from .extensions import db
 from .models import AzureAccount, utcnow
-from .verification.catalogue import RENEW_SECRET
+from .verification.catalogue import RENEW_CERTIFICATE, RENEW_SECRET
 
 # Days before expiry that a reminder is sent; 0 once it has expired.
 REMINDERS = (60, 30, 15, 1, 0)
@@ -89,18 +89,20 @@ def alarm_days(expires_on, today):
 def calendar(account, page_url):
     """An iCalendar file (bytes): the day the secret expires, with an alarm 30 days before it
     (fewer when fewer are left: `alarm_days`)."""
-    expires_on = account.secret_expires_on
+    expires_on, kind = account.secret_expires_on, account.credential_type
+    what = {"secret": "client secret", "certificate": "certificate"}[kind]
     event = Event()
-    event.add("uid", f"{account.id}-client-secret-{expires_on.isoformat()}@azure-connect")
+    event.add("uid", f"{account.id}-client-{kind}-{expires_on.isoformat()}@azure-connect")
     event.add("dtstamp", datetime.now().astimezone())
     event.add("dtstart", expires_on)
     event.add("dtend", expires_on + timedelta(days=1))
-    event.add("summary", f"Azure client secret for {account.name} expires")
-    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(RENEW_SECRET, 1))
+    event.add("summary", f"Azure {what} for {account.name} expires")
+    renew = {"secret": RENEW_SECRET, "certificate": RENEW_CERTIFICATE}[kind]
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(renew, 1))
     event.add(
         "description",
         f"Replace it before then, or ColdSend can no longer reach your subscription:\n{steps}\n"
-        f"Then delete the old secret in Azure. The account: {page_url}",
+        f"Then delete the old {what} in Azure. The account: {page_url}",
     )
     event.add("url", page_url)
     ahead = alarm_days(expires_on, utcnow().date())
@@ -108,7 +110,7 @@ def calendar(account, page_url):
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -timedelta(days=ahead))
     days = f"{ahead} day{'s' if ahead != 1 else ''}"
-    alarm.add("description", f"The Azure client secret for {account.name} expires in {days}")
+    alarm.add("description", f"The Azure {what} for {account.name} expires in {days}")
     event.add_component(alarm)
     found = Calendar()
     found.add("prodid", "-//ColdSend//Azure Connect//EN")

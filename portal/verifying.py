@@ -23,6 +23,9 @@ from .verification.clouds import cloud_from
 from .verification.codes import Code, may_be_propagating
 from .verification.steps import Step, StepState, VerificationState
 
+# The warning step 3 gives when what the app signs in with expires within 30 days.
+EXPIRES_SOON = {"secret": Code.SECRET_EXPIRES_SOON, "certificate": Code.CERTIFICATE_EXPIRES_SOON}
+
 logger = logging.getLogger(__name__)
 
 
@@ -93,6 +96,8 @@ def run_every_check(verification):
     """Check every step of the running `verification` against Azure, storing each result as
     it arrives (or, on a re-check, all at the end)."""
 
+    account = verification.account
+
     def checks_in_order(session, recorder):
         # A re-check shows nothing until it knows: the page waiting for a role stays as it
         # is, and changes once, if at all, when the re-check is done (one commit at the end).
@@ -103,8 +108,10 @@ def run_every_check(verification):
             verification.attempt += 1
             recorder.start_over()
             dry_run = dry_run_of(verification, session)
-            run.run_checks(session, verification.account.subscription_id, recorder, dry_run)
-            run.warn_of_expiry(verification.account.secret_expires_on, recorder)
+            run.run_checks(session, account.subscription_id, recorder, dry_run)
+            run.warn_of_expiry(
+                account.secret_expires_on, recorder, EXPIRES_SOON[account.credential_type]
+            )
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
             recorder.quiet = False  # registering takes minutes: shown as it goes
             watch_provider(verification, session, recorder)
@@ -118,7 +125,8 @@ def check_values(tenant_id, client_id, subscription_id, secret):
     finished Verification: the same checks as a stored account's, kept out of the database
     (nothing stored, no webhook), its secret sealed in memory only."""
     account = AzureAccount(id=new_id(), credentials_changed_at=utcnow())
-    account.change_credentials(tenant_id, client_id, subscription_id, secret=secret)
+    account.change_credentials(tenant_id, client_id, subscription_id)
+    account.set_client_secret(secret)
     verification = Verification(
         id=new_id(), account=account, state=VerificationState.RUNNING, running=True, attempt=0
     )
@@ -327,10 +335,10 @@ def with_azure(verification, work):
     """
     account, session = verification.account, None
     try:
-        secret = account.decrypt_client_secret()
+        proof = account.decrypt_credential()
     except SecretUnreadable:
         current_app.logger.error(
-            "Verification %s: the stored secret is unreadable", verification.id
+            "Verification %s: the stored secret or key is unreadable", verification.id
         )
         recorder = StepRecorder(verification, None)
         recorder.record(
@@ -343,10 +351,10 @@ def with_azure(verification, work):
             current_app.config["VERIFY_LIMITS"],
             account.tenant_id,
             account.client_id,
-            secret,
+            proof,
             request_id=verification.id,
         )
-        work(session, StepRecorder(verification, secret))
+        work(session, StepRecorder(verification, getattr(proof, "pem", proof)))
     except Exception:
         # Logged without locals, and Azure's messages never carry the secret.
         current_app.logger.exception("Verification %s stopped unexpectedly", verification.id)

@@ -101,6 +101,7 @@ def secret_expiring(account, reminder, status):
     """Queue the reminder that the account's secret expires in `reminder` days (0: it has),
     with its SecretStatus; nothing is queued without a webhook URL."""
     data = {
+        "credential_type": account.credential_type,
         "secret_expires_on": account.secret_expires_on.isoformat(),
         "reminder_days": reminder,
         "status": status.status,

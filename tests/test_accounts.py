@@ -91,7 +91,7 @@ def test_edit_form_is_filled_in_except_the_secret(customer):
 
 def test_rename_keeps_the_stored_secret_when_the_secret_field_is_empty(app, customer):
     account_id = add_account(customer)
-    sealed_before = account(app, account_id).client_secret_sealed
+    sealed_before = account(app, account_id).credential_sealed
 
     response = submit(
         customer,
@@ -102,7 +102,7 @@ def test_rename_keeps_the_stored_secret_when_the_secret_field_is_empty(app, cust
     assert response.status_code == 303
     renamed = account(app, account_id)
     assert renamed.name == "Main"
-    assert renamed.client_secret_sealed == sealed_before
+    assert renamed.credential_sealed == sealed_before
 
 
 def test_keeping_its_own_name_is_not_a_duplicate(customer):
@@ -135,7 +135,7 @@ def test_replace_the_secret_without_retyping_the_rest(app, customer):
     submit(customer, f"/accounts/{account_id}/edit", {**VALID_ACCOUNT, "client_secret": NEW_SECRET})
 
     with app.app_context():
-        assert db.session.get(AzureAccount, account_id).decrypt_client_secret() == NEW_SECRET
+        assert db.session.get(AzureAccount, account_id).decrypt_credential() == NEW_SECRET
 
 
 def test_a_replacement_secret_is_checked_like_a_new_one(customer):
@@ -379,7 +379,7 @@ def test_an_edit_sent_without_the_secret_field_keeps_the_secret(app, customer):
 
     assert response.status_code == 303
     with app.app_context():
-        assert db.session.get(AzureAccount, account_id).decrypt_client_secret() == CLIENT_SECRET
+        assert db.session.get(AzureAccount, account_id).decrypt_credential() == CLIENT_SECRET
 
 
 @pytest.mark.skipif(

@@ -66,11 +66,11 @@ def test_database_row_swap_does_not_lend_one_accounts_secret_to_another(app, cus
     second = add_account(customer, name="Staging", client_secret="Other~" + "s" * 34)
     with app.app_context():
         one, two = db.session.get(AzureAccount, first), db.session.get(AzureAccount, second)
-        two.client_secret_sealed = one.client_secret_sealed
+        two.credential_sealed = one.credential_sealed
         db.session.commit()
 
         with pytest.raises(SecretUnreadable):
-            db.session.get(AzureAccount, second).decrypt_client_secret()
+            db.session.get(AzureAccount, second).decrypt_credential()
 
 
 def test_rotate_encryption_key_reencrypts_every_secret_with_the_newest_key(
@@ -85,13 +85,17 @@ def test_rotate_encryption_key_reencrypts_every_secret_with_the_newest_key(
 
     assert result.exit_code == 0, result.output
     assert (
-        "Re-encrypted 2 client secret(s) with the newest key; 0 already used it." in result.output
+        "Re-encrypted 2 client secret(s) or certificate key(s) with the newest key; "
+        "0 already used it." in result.output
     )
     only_newest = make_app(database_url, PORTAL_ENCRYPTION_KEYS=newest)
     with only_newest.app_context():
-        assert db.session.get(AzureAccount, first).decrypt_client_secret() == CLIENT_SECRET
+        assert db.session.get(AzureAccount, first).decrypt_credential() == CLIENT_SECRET
     again = rotated.test_cli_runner().invoke(args=["rotate-encryption-key"])
-    assert "Re-encrypted 0 client secret(s) with the newest key; 2 already used it." in again.output
+    assert (
+        "Re-encrypted 0 client secret(s) or certificate key(s) with the newest key; "
+        "2 already used it." in again.output
+    )
 
 
 def test_rotation_names_the_accounts_whose_key_is_missing(app, customer, database_url):

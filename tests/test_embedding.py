@@ -331,3 +331,29 @@ def test_the_calendar_file_downloads_inside_a_cookieless_iframe(app, https_port,
     assert event.decoded("dtstart") == date(2027, 6, 30)
     assert download.value.suggested_filename == "azure-client-secret-expiry.ics"
     expect(portal.get_by_role("heading", name="Dated")).to_be_visible()  # the page stayed
+
+
+def test_a_newcomer_connects_with_a_certificate_inside_a_cookieless_iframe(
+    app, https_port, worker, strict_context, fake_azure
+):
+    page, portal = at_the_host(strict_context, https_port)
+    secret = portal.get_by_label("Client Secret", exact=True)
+    expect(secret).to_be_visible()
+
+    portal.get_by_label(re.compile("A certificate ColdSend makes")).check()
+    expect(secret).to_be_hidden()
+    portal.get_by_role("button", name="Make the certificate").click()
+    block = portal.locator("#client_certificate-field")
+    expect(block).to_contain_text("Thumbprint")
+    thumbprint = block.locator("code").first.inner_text()
+    settled(page)
+    with page.expect_download() as download:
+        block.get_by_role("link", name="certificate (.cer)").click()
+    fake_azure.upload_certificate(azure.APP_CONTRIBUTOR, Path(download.value.path()).read_bytes())
+    values = {label: value for label, value in GOOD.items() if label != "Client Secret"}
+    connect(page, portal, "Secretless", values)
+
+    panel = portal.locator("#verification")
+    expect(panel).to_have_attribute("data-verification-state", "passed", timeout=20_000)
+    expect(portal.locator("#step-3")).to_contain_text(thumbprint)
+    expect(portal.get_by_role("link", name="Replace the certificate")).to_be_visible()

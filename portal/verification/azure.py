@@ -12,11 +12,13 @@ from urllib.parse import quote
 from azure.core import PipelineClient
 from azure.core.pipeline import policies
 from azure.core.rest import HttpRequest
-from azure.identity import ClientSecretCredential
+from azure.identity import CertificateCredential, ClientSecretCredential
 from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 from azure.mgmt.resource.deployments import DeploymentsMgmtClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+from ..certificates import ClientCertificate
 
 PERMISSIONS_API_VERSION = "2022-04-01"
 USER_AGENT = "coldsend-azure-connect"
@@ -39,29 +41,33 @@ class BoundedRetryPolicy(policies.RetryPolicy):
 class AzureSession:
     """The clients one verification uses, all signed in as the customer's app."""
 
-    def __init__(
-        self, cloud, limits, tenant_id, client_id, client_secret, request_id, transport=None
-    ):
-        """`transport` (an azure-core HttpTransport) carries every request; by default each
-        client makes its own, as in a verification."""
+    def __init__(self, cloud, limits, tenant_id, client_id, proof, request_id, transport=None):
+        """`proof` is the app's client secret (str) or a ClientCertificate. `transport` (an
+        azure-core HttpTransport) carries every request; by default each client makes its
+        own, as in a verification."""
         self.cloud, self.limits, self.tenant_id = cloud, limits, tenant_id
         self.request_id = request_id
-        self._client_id, self._client_secret = client_id, client_secret
+        self._client_id, self._proof = client_id, proof
         self._transport = {"transport": transport} if transport else {}
 
     @cached_property
     def credential(self):
         """The app's credential; azure-identity refuses a malformed tenant here (ValueError)."""
-        return ClientSecretCredential(
-            self.tenant_id,
-            self._client_id,
-            self._client_secret,
-            authority=self.cloud.authority_host,
-            disable_instance_discovery=not self.cloud.known_authority,
-            retry_policy_class=BoundedRetryPolicy,
+        settings = {
+            "authority": self.cloud.authority_host,
+            "disable_instance_discovery": not self.cloud.known_authority,
+            "retry_policy_class": BoundedRetryPolicy,
             **self._timeouts(),
             **self._retry_settings(),
-        )
+        }
+        if isinstance(self._proof, ClientCertificate):
+            return CertificateCredential(
+                self.tenant_id,
+                self._client_id,
+                certificate_data=self._proof.pem.encode(),
+                **settings,
+            )
+        return ClientSecretCredential(self.tenant_id, self._client_id, self._proof, **settings)
 
     def _timeouts(self):
         return {

@@ -63,6 +63,18 @@ RENEW_SECRET = (
     "Copy the new secret's Value column at once (not the Secret ID), and note its expiry date.",
     "Paste it into Client Secret (step 3 of the guide) and verify again.",
 )
+UPLOAD_CERTIFICATE = (
+    "Download the certificate from step 3 of this page (the .cer file).",
+    "Open your app's Certificates & secrets page, choose Certificates, then Upload "
+    "certificate; select the file and choose Add.",
+    "Check that the new row's Thumbprint is {thumbprint}, then verify again.",
+)
+RENEW_CERTIFICATE = (
+    "Open this account's Edit page and, in step 3, choose Make a new certificate; download it.",
+    "Upload it on your app's Certificates & secrets page (Certificates, then Upload "
+    "certificate), then save the account: it verifies with the new certificate.",
+    "Delete the old certificate from the app once the new one has passed.",
+)
 CONDITIONAL_ACCESS = (
     "{portal}/#view/Microsoft_AAD_ConditionalAccess/ConditionalAccessBlade/~/Policies"
 )
@@ -228,6 +240,35 @@ CATALOGUE = {
         RENEW_SECRET,
         APP_SECRETS,
         "Open the app's secrets",
+    ),
+    Code.CERTIFICATE_NOT_REGISTERED: Guidance(
+        Step.CLIENT_SECRET,
+        "Your app has no certificate with the thumbprint {thumbprint}.",
+        "The app signed in with the certificate ColdSend made for it, but Azure found no such "
+        "certificate on the app registration. It has not been uploaded yet, was uploaded to "
+        "another app, or another file was uploaded.",
+        UPLOAD_CERTIFICATE,
+        APP_SECRETS,
+        "Open the app's certificates",
+    ),
+    Code.CERTIFICATE_EXPIRED: Guidance(
+        Step.CLIENT_SECRET,
+        "The certificate has expired.",
+        "Azure found the certificate on your app, but it is past its end date, and Azure no "
+        "longer accepts it.",
+        RENEW_CERTIFICATE,
+        APP_SECRETS,
+        "Open the app's certificates",
+        field="client_certificate",
+    ),
+    Code.CERTIFICATE_EXPIRES_SOON: Guidance(
+        Step.CLIENT_SECRET,
+        "The certificate works, but expires on {expires_on}.",
+        "After that date ColdSend can no longer reach your subscription, and your inboxes stop "
+        "being managed. Replace it now and nothing is interrupted.",
+        RENEW_CERTIFICATE,
+        APP_SECRETS,
+        "Open the app's certificates",
     ),
     Code.NO_ROLE_ASSIGNMENT: Guidance(
         Step.PERMISSIONS,
@@ -585,6 +626,7 @@ FIELD_LABELS = {
     "tenant_id": "Tenant ID",
     "client_id": "Client ID",
     "client_secret": "Client Secret",
+    "client_certificate": "certificate",
     "subscription_id": "Subscription ID",
 }
 
@@ -592,6 +634,7 @@ FIELD_LABELS = {
 UNKNOWN_FACTS = {
     "expected_tenant": "another directory",
     "expires_on": "a date less than 30 days away",
+    "thumbprint": "the one shown in step 3",
     "directory_cloud": "another Azure cloud",
     "correlation_id": "shown under What Azure answered",
     "client_id": "<Client ID>",

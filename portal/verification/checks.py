@@ -96,7 +96,8 @@ def tenant_exists(session):
 
 
 def app_signs_in(session):
-    """Steps 2 and 3: can the app sign in with this secret? One token request answers both."""
+    """Steps 2 and 3: can the app sign in with this secret or certificate? One token request
+    answers both."""
     try:
         session.management_token()
     except ValueError:  # azure-identity refused the tenant's format before asking Azure
@@ -122,7 +123,15 @@ TENANT_CODES = {
     Code.CROSS_CLOUD_REQUEST,
     Code.CROSS_CLOUD_REQUEST_ALSO,
 }
-SECRET_CODES = {Code.SECRET_INVALID, Code.SECRET_EXPIRED}
+SECRET_CODES = {
+    Code.SECRET_INVALID,
+    Code.SECRET_EXPIRED,
+    Code.CERTIFICATE_NOT_REGISTERED,
+    Code.CERTIFICATE_EXPIRED,
+}
+# AADSTS700027's reasons, as Entra ID words them: which certificate, and why it was refused.
+USED_THUMBPRINT = re.compile(r"Thumbprint of key used by client: '([0-9A-Fa-f]+)'")
+KEY_EXPIRED = re.compile(r"Reason - The key used is expired", re.I)
 # Answers given after the secret was accepted: step 3 passed, the app is refused.
 AFTER_THE_SECRET = {Code.CONDITIONAL_ACCESS_BLOCKED}
 APP_STEPS = (Step.CLIENT_ID, Step.CLIENT_SECRET)
@@ -141,6 +150,8 @@ def sign_in_failure(message, cloud):
         ]
     description = message[match.start() :]
     failed = coded(None, f"AADSTS{match[1]}", description, _trace_ids(description))
+    if failed.code == Code.CERTIFICATE_NOT_REGISTERED:
+        certificate_refused(failed)
     code = failed.code
     if code in (Code.CROSS_CLOUD_REQUEST, Code.CROSS_CLOUD_REQUEST_ALSO):
         failed.facts["portal_cloud"] = cloud.name
@@ -156,6 +167,16 @@ def sign_in_failure(message, cloud):
     if code in AFTER_THE_SECRET:
         return [failed, Outcome(Step.CLIENT_SECRET, StepState.PASSED)]
     return [failed, skipped(Step.CLIENT_SECRET, blocked_by=Step.CLIENT_ID)]
+
+
+def certificate_refused(failed):
+    """Say which certificate Azure refused, and whether only because it has expired: the one
+    reason of AADSTS700027 whose fix is a new certificate rather than an upload."""
+    thumbprint = USED_THUMBPRINT.search(failed.azure_message)
+    if thumbprint:
+        failed.facts["thumbprint"] = thumbprint[1].upper()
+    if KEY_EXPIRED.search(failed.azure_message):
+        failed.code = Code.CERTIFICATE_EXPIRED
 
 
 def subscription_usable(session, subscription_id):

@@ -26,10 +26,16 @@ class Code(StrEnum):
     SERVICE_PRINCIPAL_MISSING = "AADSTS7000229"
     SERVICE_PRINCIPAL_NOT_IN_TOKEN = "ServicePrincipalNotFound"
     CONDITIONAL_ACCESS_BLOCKED = "AADSTS53003"
-    # Step 3: the client secret.
+    # Step 3: the client secret, or the certificate the portal made.
     SECRET_INVALID = "AADSTS7000215"
     SECRET_EXPIRED = "AADSTS7000222"
     SECRET_EXPIRES_SOON = "SecretExpiresSoon"
+    # Azure knows no valid key of this app for the certificate that signed the assertion:
+    # "The key was not found" (not uploaded, or to another app), or another key's signature.
+    CERTIFICATE_NOT_REGISTERED = "AADSTS700027"
+    # The same code, when Azure's reason is "The key used is expired".
+    CERTIFICATE_EXPIRED = "CertificateExpired"
+    CERTIFICATE_EXPIRES_SOON = "CertificateExpiresSoon"
     # Step 4: the role on the subscription.
     NO_ROLE_ASSIGNMENT = "NoRoleAssignment"
     AUTHORIZATION_FAILED = "AuthorizationFailed"
@@ -71,6 +77,9 @@ class Code(StrEnum):
     RESOURCE_NOT_FOUND = "AADSTS500011"
     RESOURCE_INVALID = "AADSTS50001"
     GRANT_TYPE_UNSUPPORTED = "AADSTS70003"
+    # A client assertion out of its time range (our clock), or one Entra ID cannot read.
+    ASSERTION_TIME_RANGE = "AADSTS700024"
+    ASSERTION_MALFORMED = "AADSTS50027"
     ARM_TOKEN_INVALID = "InvalidAuthenticationToken"
     ARM_TOKEN_AUDIENCE = "InvalidAuthenticationTokenAudience"
     ARM_API_VERSION = "InvalidApiVersionParameter"
@@ -122,6 +131,8 @@ COLDSEND_SIDE = frozenset(
         Code.RESOURCE_NOT_FOUND,
         Code.RESOURCE_INVALID,
         Code.GRANT_TYPE_UNSUPPORTED,
+        Code.ASSERTION_TIME_RANGE,
+        Code.ASSERTION_MALFORMED,
         Code.ARM_TOKEN_INVALID,
         Code.ARM_TOKEN_AUDIENCE,
         Code.ARM_API_VERSION,

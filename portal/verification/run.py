@@ -88,19 +88,16 @@ def at_once(*calls, meanwhile):
         return [future.result() for future in futures]
 
 
-def warn_of_expiry(expires_on, recorder, days=30):
-    """Turn a passing step 3 into a warning when the secret expires soon, by the date given."""
+def warn_of_expiry(expires_on, recorder, code=Code.SECRET_EXPIRES_SOON, days=30):
+    """Turn a passing step 3 into a warning (`code`) when the secret or certificate expires
+    soon, by the date given."""
     row = next(row for row in recorder.steps if row.step is Step.CLIENT_SECRET)
     if row.state is not StepState.PASSED or expires_on is None:
         return
     left = (expires_on - date.today()).days
     if left <= days:
         facts = {"expires_on": expires_on.isoformat(), "days_left": max(left, 0)}
-        recorder.record(
-            checks.Outcome(
-                Step.CLIENT_SECRET, StepState.WARNING, Code.SECRET_EXPIRES_SOON, facts=facts
-            )
-        )
+        recorder.record(checks.Outcome(Step.CLIENT_SECRET, StepState.WARNING, code, facts=facts))
 
 
 def reconcile(subscription, permissions, provider):

@@ -41,7 +41,7 @@ class Step(StrEnum):
 TITLES = {
     Step.TENANT_ID: "Tenant ID",
     Step.CLIENT_ID: "App registration and Client ID",
-    Step.CLIENT_SECRET: "Client secret",
+    Step.CLIENT_SECRET: "Client secret or certificate",
     Step.PERMISSIONS: "Contributor role on the subscription",
     Step.SUBSCRIPTION_ID: "Subscription ID",
     Step.COMMUNICATION_PROVIDER: "Communication Services provider",

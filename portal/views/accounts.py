@@ -13,7 +13,7 @@ from flask import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .. import audit, fast_path, jobs, secret_expiry, verifying
+from .. import audit, fast_path, jobs, pending_certificates, secret_expiry, verifying
 from ..errors import BUSY_RETRY_AFTER
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
@@ -59,6 +59,8 @@ def new():
     """Show the guide with a field in each step; save the account when the form is valid."""
     form = AccountForm(workspace=g.workspace)
     status = None
+    if made_certificate(form):
+        return render_template("accounts/new.html", form=form)
     if form.validate_on_submit():
         account = AzureAccount(workspace=g.workspace)
         form.fill(account)
@@ -66,7 +68,7 @@ def new():
         audit.record(account, "customer", "created")
         status = saved(form)
         if status is None:
-            flash(f"Saved “{account.name}”. Your client secret is stored encrypted.")
+            flash(f"Saved “{account.name}”. {STORED[account.credential_type]}")
             verify(account)
             return redirect(url_for("accounts.show", account_id=account.id), 303)
     status = status or (422 if form.errors else 200)
@@ -146,6 +148,8 @@ def edit(account_id):
     account = account_or_404(account_id)
     form = EditAccountForm(obj=account, workspace=g.workspace, account=account)
     status = None
+    if made_certificate(form):
+        return render_template("accounts/edit.html", form=form, account=account)
     if form.validate_on_submit():
         form.fill(account)
         audit.record_changes(account, "customer")
@@ -159,6 +163,57 @@ def edit(account_id):
     status = status or (422 if form.errors else 200)
     page = render_template("accounts/edit.html", form=form, account=account)
     return page, status, retry_after(status)
+
+
+STORED = {
+    "secret": "Your client secret is stored encrypted.",
+    "certificate": "The certificate's private key is stored encrypted.",
+}
+
+
+def made_certificate(form):
+    """Make a certificate for the form when its button asked, and say so; the rest of what
+    was typed waits, unchecked, for Verify."""
+    if request.method != "POST" or "make_certificate" not in request.form:
+        return False
+    form.credential_type.data = "certificate"
+    form.client_certificate.data = pending_certificates.make().thumbprint
+    return True
+
+
+@bp.get("/accounts/certificates/<thumbprint>.<any(cer, pem):extension>")
+@workspace_required
+def pending_certificate(thumbprint, extension):
+    """A certificate made on the form, to upload to the app in Azure: public, but only for
+    the session that made it."""
+    certificate = pending_certificates.find(thumbprint)
+    if certificate is None:
+        abort(404)
+    return certificate_file(certificate, extension)
+
+
+@bp.get("/accounts/<account_id>/certificate.<any(cer, pem):extension>")
+@workspace_required
+def account_certificate(account_id, extension):
+    """The certificate an account signs in with, to upload again or to another app."""
+    certificate = account_or_404(account_id).certificate
+    if certificate is None:
+        abort(404)
+    return certificate_file(certificate, extension)
+
+
+def certificate_file(certificate, extension):
+    """`.cer`: DER, as Windows and the Azure portal know it; `.pem`: the same, as text."""
+    body, media_type = (
+        (certificate.der, "application/pkix-cert")
+        if extension == "cer"
+        else (certificate.pem, "application/x-pem-file")
+    )
+    name = f"coldsend-azure-connect-{certificate.thumbprint[:8].lower()}.{extension}"
+    return body, {
+        "Content-Type": media_type,
+        "Content-Disposition": f'attachment; filename="{name}"',
+    }
 
 
 def verify(account):
@@ -177,12 +232,13 @@ IN_FLIGHT = (
 
 def saved(form):
     """Commit the form's changes; None when saved, else the status of a page that says why
-    beside the form, with what was typed kept (never the secret).
+    beside the form, with what was typed kept (never the secret, but the certificate made).
 
     Two saves at once can both pass the form's checks; the database then refuses the second
     name exactly as the form would have. A database busy past its timeout is a 503."""
     try:
         db.session.commit()
+        pending_certificates.forget(form.client_certificate.data)
         return None
     except IntegrityError:
         db.session.rollback()
@@ -212,6 +268,6 @@ def delete(account_id):
         db.session.delete(account)
         db.session.commit()
         queue_event({"type": "account-deleted", "account_id": account_id})
-        flash(f"Deleted “{account.name}” and its stored secret.")
+        flash(f"Deleted “{account.name}” and its stored {account.credential_type}.")
         return redirect(url_for("accounts.index"), 303)
     return render_template("accounts/delete.html", account=account, form=form)

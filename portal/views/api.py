@@ -131,17 +131,20 @@ def credentials(workspace_id, account_id):
             409, "account_not_verified", "Credentials are released only for a verified account."
         )
     try:
-        secret = found.decrypt_client_secret()
+        proof = found.decrypt_credential()
     except SecretUnreadable:
         raise unreadable from None
     audit.record(found, f"api:{g.api_token_name}", "read-credentials", reason)
     db.session.commit()
     current_app.logger.info("Credentials of account %s read by %s", found.id, g.api_token_name)
+    certificate = found.credential_type == "certificate"
     response = jsonify(
         tenant_id=found.tenant_id,
         client_id=found.client_id,
-        client_secret=secret,
         subscription_id=found.subscription_id,
+        credential_type=found.credential_type,
+        client_secret=None if certificate else proof,
+        client_certificate=proof.pem if certificate else None,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -175,6 +178,7 @@ def account_json(account):
         "client_id": account.client_id,
         "subscription_id": account.subscription_id,
         "status": account.status,
+        "credential_type": account.credential_type,
         "last_verified_at": timestamp(account.last_verified_at),
         "secret_set_at": timestamp(account.secret_set_at),
         "secret_expires_on": account.secret_expires_on and account.secret_expires_on.isoformat(),
