@@ -351,3 +351,20 @@ def test_downgrading_past_certificates_refuses_rather_than_lose_an_account(tmp_p
         with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits
             downgrade(revision="0010")
         assert db.session.scalar(db.text("SELECT count(*) FROM azure_account")) == 1
+
+
+def test_a_certificate_near_its_end_is_named_as_such_wherever_its_expiry_shows(app, customer):
+    account_id = connect(customer, make_certificate(customer))
+    with app.app_context():
+        account = db.session.get(AzureAccount, account_id)
+        account.set_client_certificate(*certificates.make("soon", days=20))
+        db.session.commit()
+
+    listed = customer.get("/").text
+    page = customer.get(f"/accounts/{account_id}").text
+    calendar = customer.get(f"/accounts/{account_id}/secret-expiry.ics").text
+
+    assert re.search(r"Certificate expires in (19|20) days", listed)
+    assert "Replace the certificate" in page
+    assert "Make a new certificate" in page
+    assert "Azure certificate for Production expires" in calendar
