@@ -64,11 +64,27 @@ def record_changes(account, actor):
     """Record what the session is about to change on `account`: its values, and its secret or
     certificate."""
     state = inspect(account)
-    changed = [label for name, label in LABELS.items() if state.attrs[name].history.has_changes()]
-    if changed:
-        record(account, actor, "changed", ", ".join(changed))
+    for name, label in LABELS.items():
+        history = state.attrs[name].history
+        if history.has_changes():
+            before = history.deleted[0] if history.deleted else None
+            record(
+                account, actor, "changed", f"{label}: {shown(before)} → {shown(history.added[0])}"
+            )
     if state.attrs.credential_sealed.history.has_changes():
         record(account, actor, f"{account.credential_type}-replaced")
+
+
+def shown(value):
+    """A changed value as the log shows it: IDs, names and dates are no secrets."""
+    return "none" if value is None else str(value)
+
+
+def changed_values(entry):
+    """The labels of the values a "changed" entry names: "Tenant ID: a → b" names one; an
+    entry written before values were logged lists them, "Tenant ID, Client ID"."""
+    label, separator, _ = entry.reason.partition(": ")
+    return {label} if separator else set(entry.reason.split(", "))
 
 
 def verified(verification):

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import selectinload
 
+from . import audit
 from .extensions import db
 from .models import AuditEntry, Verification, utcnow
 from .verification.steps import VerificationState
@@ -152,18 +153,22 @@ def fixes_that_passed(by_account, registered):
     ]
 
 
+# What a replaced credential is called in the report.
+REPLACED = {"secret-replaced": "client secret", "certificate-replaced": "certificate"}
+
+
 def changed_between(account_id, failed, following):
     """What the customer changed between two verifications: "Client ID", "client secret",
     "Tenant ID, Subscription ID", or "nothing" (the fix was in Azure)."""
     entries = db.session.scalars(
         db.select(AuditEntry).where(
             AuditEntry.account_id == account_id,
-            AuditEntry.action.in_(("changed", "secret-replaced")),
+            AuditEntry.action.in_(("changed", *REPLACED)),
             AuditEntry.at >= failed.created_at,
             AuditEntry.at <= following.created_at,
         )
     ).all()
-    values = {part for e in entries if e.action == "changed" for part in e.reason.split(", ")}
-    secret = {"client secret" for e in entries if e.action == "secret-replaced"}
-    changed = sorted((values - {"Account Name"}) | secret)  # a new name fixes nothing
+    values = set().union(*(audit.changed_values(e) for e in entries if e.action == "changed"))
+    replaced = {REPLACED[e.action] for e in entries if e.action in REPLACED}
+    changed = sorted((values - {"Account Name"}) | replaced)  # a new name fixes nothing
     return ", ".join(changed) or "nothing"

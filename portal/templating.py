@@ -15,6 +15,7 @@ def register(app):
     app.add_template_filter(day)
     app.add_template_filter(moment)
     app.add_template_filter(clock)
+    app.add_template_filter(instant)
     app.add_template_global(date.today, "today")
     app.add_template_global(catalogue.guidance_for)
     app.add_template_global(catalogue.troubleshooting)
@@ -76,6 +77,12 @@ def clock(value):
 def moment(value):
     """A day and minute, such as 26 November 2026, 14:05 UTC, shown like `clock`."""
     return _time(value, "moment", f"{day(value)}, {value:%H:%M} UTC")
+
+
+def instant(value):
+    """A day and time to the second, such as 26 November 2026, 14:05:30 UTC: for a log, where
+    the order of two things done in one minute matters."""
+    return _time(value, "instant", f"{day(value)}, {value:%H:%M:%S} UTC")
 
 
 def _time(value, style, text):

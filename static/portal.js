@@ -125,14 +125,15 @@
   });
 
   // Times come as UTC and labelled so; shown again in the browser's own time zone, in the same
-  // shape: "26 November 2026, 15:05 CET" (data-style "moment") or "15:05:30 CET" ("clock").
+  // shape: "26 November 2026, 15:05 CET" (data-style "moment"), "15:05:30 CET" ("clock") or
+  // "26 November 2026, 15:05:30 CET" ("instant").
   const DAY = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric" });
   const ZONE = new Intl.DateTimeFormat("en-GB", { timeZoneName: "short" });
   function showLocalTimes() {
     for (const element of document.querySelectorAll("time[data-style]")) {
       const when = new Date(element.dateTime);
       const zone = ZONE.formatToParts(when).find((part) => part.type === "timeZoneName").value;
-      const seconds = element.dataset.style === "clock" ? { second: "2-digit" } : {};
+      const seconds = element.dataset.style === "moment" ? {} : { second: "2-digit" };
       const clock = when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", ...seconds });
       element.textContent = element.dataset.style === "clock" ? `${clock} ${zone}` : `${DAY.format(when)}, ${clock} ${zone}`;
     }

@@ -39,7 +39,7 @@ def test_every_action_on_an_account_is_logged_by_whoever_acted(app, api, custome
         ("customer", "created", ""),
         ("customer", "verified", "passed"),
         ("api:coldsend", "read-credentials", "create domain example.com"),
-        ("customer", "changed", "Account Name"),
+        ("customer", "changed", "Account Name: Production → Renamed"),
         ("customer", "secret-replaced", ""),
         ("customer", "verified", "failed at step 3 (AADSTS7000215)"),
     ]
@@ -82,3 +82,18 @@ def test_an_entry_can_be_neither_changed_nor_deleted(app, customer):
         db.session.delete(db.session.scalars(db.select(AuditEntry)).first())
         with pytest.raises(audit.AppendOnly):
             db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("reason", "labels"),
+    [
+        (
+            "Tenant ID: c0ffee00-0000-4000-8000-000000000001 → contoso.onmicrosoft.com",
+            {"Tenant ID"},
+        ),
+        ("Secret expiry date: none → 2027-06-30", {"Secret expiry date"}),
+        ("Tenant ID, Client ID", {"Tenant ID", "Client ID"}),  # as logged before values were
+    ],
+)
+def test_a_changed_entry_names_the_values_it_changed(reason, labels):
+    assert audit.changed_values(AuditEntry(action="changed", reason=reason)) == labels

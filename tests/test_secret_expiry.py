@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import AzureAccount, utcnow
 
 from .conftest import API_AUTH, VALID_ACCOUNT, add_account, submit, work_off
+from .test_verification import GOOD
 from .test_webhooks import receiver  # noqa: F401 (a fixture)
 
 TODAY = date(2026, 11, 30)
@@ -180,6 +181,16 @@ def test_an_expiring_secret_shows_how_to_replace_it_and_the_calendar_link(app, c
     page = customer.get(f"/accounts/{later}").text
     assert "choose New client secret" not in page
     assert f"/accounts/{later}/secret-expiry.ics" in page
+
+
+def test_the_replacement_steps_are_given_once_when_the_check_warns_too(app, customer):
+    soon = add_account(customer, **GOOD, secret_expires_on=str(utcnow().date() + timedelta(20)))
+    work_off(app)  # step 3 passes with the SecretExpiresSoon warning, which has the steps
+
+    page = customer.get(f"/accounts/{soon}").text
+
+    assert 'data-code="SecretExpiresSoon"' in page
+    assert page.count("choose New client secret") == 1
 
 
 def test_the_api_gives_the_secret_s_status(app, api, customer):
