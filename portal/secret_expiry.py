@@ -86,9 +86,10 @@ def alarm_days(expires_on, today):
     return next(days for days in (30, 7, 1) if days < left or days == 1)
 
 
-def calendar(account, page_url):
+def calendar(account, app_url=None):
     """An iCalendar file (bytes): the day the secret expires, with an alarm 30 days before it
-    (fewer when fewer are left: `alarm_days`)."""
+    (fewer when fewer are left: `alarm_days`). It links to the ColdSend app (`app_url`, when
+    known), where the portal lives: opened alone, the portal has no session to show."""
     expires_on, kind = account.secret_expires_on, account.credential_type
     what = {"secret": "client secret", "certificate": "certificate"}[kind]
     event = Event()
@@ -102,9 +103,11 @@ def calendar(account, page_url):
     event.add(
         "description",
         f"Replace it before then, or ColdSend can no longer reach your subscription:\n{steps}\n"
-        f"Then delete the old {what} in Azure. The account: {page_url}",
+        f"Then delete the old {what} in Azure. The account is “{account.name}” under Azure "
+        f"accounts in ColdSend{f': {app_url}' if app_url else ''}.",
     )
-    event.add("url", page_url)
+    if app_url:
+        event.add("url", app_url)
     ahead = alarm_days(expires_on, utcnow().date())
     alarm = Alarm()
     alarm.add("action", "DISPLAY")

@@ -11,7 +11,7 @@ from portal import jobs, secret_expiry
 from portal.extensions import db
 from portal.models import AzureAccount, utcnow
 
-from .conftest import API_AUTH, VALID_ACCOUNT, add_account, submit, work_off
+from .conftest import API_AUTH, VALID_ACCOUNT, add_account, link_token, submit, work_off
 from .test_verification import GOOD
 from .test_webhooks import receiver  # noqa: F401 (a fixture)
 
@@ -157,6 +157,22 @@ def test_the_calendar_file_has_the_day_and_an_alarm_30_days_before(app, customer
     (alarm,) = event.walk("VALARM")
     assert alarm.decoded("trigger") == timedelta(days=-30)
     assert "Certificates & secrets" in str(event["description"])
+
+
+@pytest.mark.parametrize("host", [None, "http://localhost:5001"])
+def test_the_calendar_file_leads_to_the_coldsend_app_not_to_the_bare_portal(app, host):
+    customer = app.test_client()
+    customer.get(f"/embed?token={link_token(app, **({'origin': host} if host else {}))}")
+    account_id = add_account(customer, secret_expires_on="2027-06-30")
+
+    (event,) = Calendar.from_ical(
+        customer.get(f"/accounts/{account_id}/secret-expiry.ics").data
+    ).walk("VEVENT")
+
+    # Opened alone, the portal's own address has no session: it would show nothing useful.
+    assert "/accounts/" not in str(event["description"])
+    assert "under Azure accounts in ColdSend" in str(event["description"])
+    assert event.get("url") == host
 
 
 def test_no_calendar_without_a_date_nor_for_another_workspace(app, customer, other_customer):

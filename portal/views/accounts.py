@@ -9,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -123,8 +124,8 @@ def secret_expiry_calendar(account_id):
     account = account_or_404(account_id)
     if account.secret_expires_on is None:
         abort(404)
-    page = url_for("accounts.show", account_id=account.id, _external=True)
-    return secret_expiry.calendar(account, page), {
+    host = session.get("embedding", {}).get("origin")
+    return secret_expiry.calendar(account, host), {
         "Content-Type": "text/calendar; charset=utf-8",
         "Content-Disposition": 'attachment; filename="azure-client-secret-expiry.ics"',
     }
