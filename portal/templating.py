@@ -29,10 +29,17 @@ def register(app):
     app.add_template_global(frozenset(catalogue.CATALOGUE), "catalogue_codes")
     app.add_template_global([step for step in Step if step.in_guide], "guide_steps")
     app.add_template_global(Step.DRY_RUN, "dry_run_step")
+    app.add_template_global(STEP_NAMES, "step_names")
     app.add_template_global(fast_path.commands, "cloud_shell_commands")
     app.add_template_global(secret_expiry.secret_status)
     app.add_template_global(audit.actor_name, "audit_actor")
     app.add_template_global(audit.ACTIONS, "audit_actions")
+
+
+# Each step as staff read it in reports: "3 · Client secret or certificate", "Dry run".
+STEP_NAMES = {
+    step.value: f"{step.number} · {step.title}" if step.in_guide else "Dry run" for step in Step
+}
 
 
 def guide_facts():

@@ -3,21 +3,26 @@
 (() => {
   "use strict";
   const data = JSON.parse(document.getElementById("report-data").textContent);
+  const named = (step) => data.step_names[step] || step;
 
-  function draw(id, config) {
+  // Each chart fills its box (.chart in portal.css), whose height suits a few bars, not the
+  // page's width; a chart of rows grows with them.
+  function draw(id, config, rows) {
     const canvas = document.getElementById(id);
     canvas.hidden = false;
-    return new Chart(canvas, { ...config, options: { animation: false, ...config.options } });
+    if (rows) canvas.parentElement.style.height = `${4 + 2.25 * rows}rem`;
+    const options = { animation: false, maintainAspectRatio: false, ...config.options };
+    return new Chart(canvas, { ...config, options });
   }
 
   draw("failures-chart", {
     type: "bar",
     data: {
-      labels: data.failures.map((row) => `${row.step} ${row.code || ""}`.trim()),
+      labels: data.failures.map((row) => `${named(row.step)} ${row.code || ""}`.trim()),
       datasets: [{ label: "Verifications that failed there", data: data.failures.map((row) => row.verifications) }],
     },
     options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
-  });
+  }, data.failures.length);
 
   const periods = [...new Set(data.over_time.map((row) => row.period))];
   const steps = [...new Set(data.over_time.map((row) => row.step))];
@@ -26,7 +31,7 @@
     data: {
       labels: periods,
       datasets: steps.map((step) => ({
-        label: step,
+        label: named(step),
         data: periods.map((period) => data.over_time.find((row) => row.period === period && row.step === step)?.verifications || 0),
       })),
     },
