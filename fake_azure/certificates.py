@@ -6,7 +6,9 @@ the assertion is a JWT signed with RS256 or PS256 whose header names the certifi
 SHA-1 (`x5t`) or SHA-256 (`x5t#S256`) thumbprint; `nbf` and `exp` bound when it may be used.
 The key credential's start and end are the certificate's own. The answers, codes and reasons
 are those people meet (AADSTS700027 "The key was not found." or "The key used is expired.",
-AADSTS700024 for an assertion out of its time range).
+AADSTS700024 for an assertion out of its time range). Not modelled: an audience, issuer or
+subject that does not match, which azure-identity always gets right and whose answer we found
+no reliable record of.
 """
 
 import base64
