@@ -6,9 +6,11 @@ the assertion is a JWT signed with RS256 or PS256 whose header names the certifi
 SHA-1 (`x5t`) or SHA-256 (`x5t#S256`) thumbprint; `nbf` and `exp` bound when it may be used.
 The key credential's start and end are the certificate's own. The answers, codes and reasons
 are those people meet (AADSTS700027 "The key was not found." or "The key used is expired.",
-AADSTS700024 for an assertion out of its time range). Not modelled: an audience, issuer or
-subject that does not match, which azure-identity always gets right and whose answer we found
-no reliable record of.
+AADSTS700024 for an assertion out of its time range); and, as the Azure SDK for Java's
+troubleshooting guide lists them, AADSTS700021 for `iss`/`sub` other than the client_id,
+AADSTS700023 for an `aud` other than the token endpoint, AADSTS50027 for a malformed JWT.
+Not modelled, for want of a record of Entra ID's answer: a certificate used before its start,
+and a wrong `client_assertion_type` (azure-identity always sends the right one).
 """
 
 import base64
@@ -63,14 +65,18 @@ def key_credential(data):
     )
 
 
-def refusal(assertion, keys, client_id, now=None):
+MALFORMED = (400, "invalid_request", 50027, "JWT token is invalid or malformed.")
+
+
+def refusal(assertion, keys, client_id, audiences, now=None):
     """Judge a client assertion against the app's uploaded keys: None if it proves the app,
-    else (status, error, AADSTS code, text) as the token endpoint answers."""
+    else (status, error, AADSTS code, text) as the token endpoint answers. `audiences`: the
+    token endpoint's addresses, one of which `aud` must be."""
     now = now or datetime.now(UTC)
     try:
         header = jwt.get_unverified_header(assertion)
     except jwt.DecodeError:
-        return 400, "invalid_request", 50027, "JWT token is invalid or malformed."
+        return MALFORMED
     named = _thumbprint(header)
     if named is None:
         return (
@@ -107,9 +113,33 @@ def refusal(assertion, keys, client_id, now=None):
         reason = "The provided signature value did not match the expected signature value."
         return 401, "invalid_client", 700027, invalid.format(reason)
     except jwt.InvalidTokenError:
-        return 400, "invalid_request", 50027, "JWT token is invalid or malformed."
+        return MALFORMED
+    return claims_refused(claims, client_id, audiences, now)
+
+
+def claims_refused(claims, client_id, audiences, now):
+    if claims.get("iss") != client_id or claims.get("sub") != client_id:
+        return (
+            401,
+            "invalid_client",
+            700021,
+            "Client assertion application identifier doesn't match 'client_id' parameter. "
+            "Review the documentation at "
+            "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+        )
+    if claims.get("aud") not in audiences:
+        return (
+            401,
+            "invalid_client",
+            700023,
+            "Client assertion audience claim does not match Realm issuer. Review the "
+            "documentation at "
+            "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+        )
     valid_from = claims.get("nbf", claims.get("iat", 0))
     expires = claims.get("exp", 0)
+    if not all(isinstance(value, int | float) for value in (valid_from, expires)):
+        return MALFORMED
     if not valid_from - CLOCK_SKEW_SECONDS <= now.timestamp() <= expires + CLOCK_SKEW_SECONDS:
         return (
             401,
@@ -128,7 +158,7 @@ def _thumbprint(header):
         if header.get(name):
             try:
                 return kind, base64.urlsafe_b64decode(header[name] + "==")
-            except ValueError:
+            except (TypeError, ValueError):
                 return None
     return None
 

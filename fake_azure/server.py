@@ -92,14 +92,16 @@ def create_app(fake):
             token_endpoint_auth_methods_supported=["client_secret_post", "private_key_jwt"],
         )
 
-    def refused_credential(client_id):
+    def refused_credential(client_id, tenant, directory):
         """The app's proof refused as Entra ID refuses it, or None: a client assertion signed
         with an uploaded certificate's key, else a client secret."""
         assertion = request.form.get("client_assertion")
         if assertion:
             with fake.lock:
                 keys = list(fake.key_credentials[client_id.lower()])
-            refusal = certificates.refusal(assertion, keys, client_id)
+            base = request.host_url.rstrip("/")
+            audiences = {f"{base}/{name}/oauth2/v2.0/token" for name in (tenant, directory)}
+            refusal = certificates.refusal(assertion, keys, client_id, audiences)
             return entra_error(*refusal) if refusal else None
         return refused_secret(request.form.get("client_secret", ""), client_id)
 
@@ -148,7 +150,7 @@ def create_app(fake):
                 f"tenant {directory}. See instructions here: "
                 "https://go.microsoft.com/fwlink/?linkid=2225119",
             )
-        refused = refused_credential(client_id)
+        refused = refused_credential(client_id, tenant, directory)
         if refused:
             return refused
         if app_registration.blocked_by_conditional_access:

@@ -44,6 +44,8 @@ def create_app(test_config=None):
         RATELIMIT_VERIFY_PER_ADDRESS="20 per minute; 120 per hour",
         RATELIMIT_ENTRY="30 per minute",
         RATELIMIT_SESSION_GUESSES="30 per minute",
+        # Certificates one workspace may make: each costs an RSA key's generation (~30 ms).
+        RATELIMIT_CERTIFICATES="10 per minute; 50 per day",
         RATELIMIT_API_PER_TOKEN="600 per minute",  # noqa: S106 (a limit, not a token)
         RATELIMIT_API_PER_ADDRESS="1200 per minute",
         # How long a write waits for another writer's lock before the page says "busy".

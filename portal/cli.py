@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import MultiDict
 
-from . import jobs, queue, signed_links, support, verifying
+from . import jobs, pending_certificates, queue, signed_links, support, verifying
 from .crypto import SecretUnreadable
 from .extensions import db
 from .forms import AccountForm
@@ -62,6 +62,7 @@ def rotate_encryption_key():
                 current += 1
         except SecretUnreadable:
             unreadable.append(account.id)
+    resealed += pending_certificates.reseal_all()
     db.session.commit()
     click.echo(
         f"Re-encrypted {resealed} client secret(s) or certificate key(s) with the newest key; "

@@ -323,7 +323,7 @@ class AccountForm(Form):
             return
         if field.data and field.data == self.current_thumbprint:
             return
-        if pending_certificates.find(field.data) is None:
+        if pending_certificates.find(self.workspace, field.data) is None:
             raise ValidationError(
                 "Make the certificate first (the button in step 3), upload it to your app in "
                 "Azure, then verify."
@@ -331,6 +331,12 @@ class AccountForm(Form):
                 else "This certificate is no longer on offer here: make a new one, upload it "
                 "to your app, then verify."
             )
+
+    def certificate_gone(self):
+        self.client_certificate.errors = [
+            "This certificate was just used for another account, or can no longer be used: "
+            "make a new one, upload it to your app, then verify."
+        ]
 
     @property
     def current_thumbprint(self):
@@ -340,9 +346,14 @@ class AccountForm(Form):
 
     @property
     def certificate(self):
-        """The certificate this form offers at step 3: one made for it, else the account's."""
-        return pending_certificates.find(self.client_certificate.data) or (
-            self.account and self.account.certificate
+        """The certificate this form offers at step 3: the one it names, else the account's,
+        else the one the workspace made last (before coming back through a new link)."""
+        named = self.client_certificate.data
+        return (
+            (named and pending_certificates.find(self.workspace, named))
+            or (self.account and self.account.certificate)
+            or (not named and pending_certificates.latest(self.workspace))
+            or None
         )
 
     def validate_secret_expires_on(self, field):
@@ -355,16 +366,16 @@ class AccountForm(Form):
 
     def fill(self, account):
         """Copy the validated values onto `account`: a new secret or certificate replaces the
-        stored one; none given keeps it."""
+        stored one; none given keeps it. Raises pending_certificates.Gone if the certificate
+        was taken meanwhile (`certificate_gone` says so on the form)."""
         account.rename(self.name.data)
         account.change_credentials(
             self.tenant_id.data, self.client_id.data, self.subscription_id.data
         )
         if self.credential_type.data == "certificate":
             if self.client_certificate.data != self.current_thumbprint:
-                account.set_client_certificate(
-                    *pending_certificates.unseal(self.client_certificate.data)
-                )
+                taken = pending_certificates.take(self.workspace, self.client_certificate.data)
+                account.set_client_certificate(*taken)
             return
         if self.client_secret.data:
             account.set_client_secret(self.client_secret.data)

@@ -7,7 +7,7 @@ that is queued here.
 
 from flask import current_app
 
-from . import queue, schedule, secret_expiry, verifying, webhooks
+from . import pending_certificates, queue, schedule, secret_expiry, verifying, webhooks
 from .extensions import db
 from .models import utcnow
 
@@ -94,6 +94,11 @@ def sweep():
     for delivery in forgotten:
         queue.enqueue_retried(webhooks.deliver, delivery.id)
     return len(stale), len(forgotten)
+
+
+def forget_unused_certificates():
+    """RQ cron job: delete certificates made on a form that no account took within a week."""
+    return pending_certificates.forget_unused()
 
 
 def interrupted(job, *_):

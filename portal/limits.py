@@ -102,6 +102,16 @@ def starts_verification(view):
     return per_workspace(per_address(view))
 
 
+def makes_certificates(view):
+    """Limit how many certificates a workspace makes: each costs a key pair's generation.
+
+    Counted before the view runs, not after as a verification is: requests that arrive
+    together must not all pass one check before any of them is counted."""
+    return limiter.limit(
+        setting("RATELIMIT_CERTIFICATES"), key_func=workspace_key, scope="certificates"
+    )(view)
+
+
 def counts_failed_sessions(view):
     """Count, per address, requests that name no open session: guesses of a session token.
 

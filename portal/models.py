@@ -364,6 +364,20 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None]
 
 
+class PendingCertificate(db.Model):
+    """A certificate made on the form, waiting for the account that will sign in with it
+    (portal/pending_certificates.py); its private key sealed to the workspace and thumbprint."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "thumbprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    thumbprint: Mapped[str] = mapped_column(String(40))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class SpentLinkToken(db.Model):
     """The `jti` of every signed link already used, kept until the link would have expired."""
 

@@ -1,60 +1,130 @@
 """Certificates made on the form, before the account that will use them is saved.
 
 The customer downloads and uploads the certificate at step 3, and saves the form after step 5;
-until then it waits in their server-side session, its private key sealed to that workspace and
-thumbprint. Saving puts it into the account (sealed again, to the account), and then it is
-forgotten here. The form names its certificate by thumbprint, so two tabs each keep their own.
+until then it waits in the database, one row per certificate, its private key sealed to the
+workspace and thumbprint. Saving takes the row (one conditional DELETE, so two saves at once
+cannot both take it) and seals the key again, to the account. A row, unlike the session, is
+not written back whole by every request: two tabs making certificates at once keep both, and
+one made before the customer came back through a new link is still offered.
 """
 
-import base64
+from datetime import timedelta
 
-from flask import current_app, g, session
+from flask import current_app
+from sqlalchemy import delete, select
 
 from . import certificates
+from .crypto import SecretUnreadable
+from .extensions import db
+from .models import PendingCertificate, utcnow
 
-KEY = "pending_certificates"
-# A customer who makes certificate after certificate keeps the latest few, not all.
-KEPT = 3
 COMMON_NAME = "ColdSend Azure Connect"
+# How long an unused certificate is offered, and kept: a setup takes minutes, rarely days.
+KEPT = timedelta(days=7)
+# A form that names none offers the latest made within this time, as one made before the
+# customer came back through a new link (which starts a new form).
+RECENT = timedelta(days=1)
 
 
-def make():
-    """Make a certificate for the session's workspace; return it (certificates.Certificate)."""
+class Gone(Exception):
+    """The certificate was taken by another save, or its key no longer opens: make another."""
+
+
+def make(workspace):
+    """Make a certificate for `workspace` and add it to the session (committed by the
+    caller); return it (certificates.Certificate)."""
     certificate, private_key = certificates.make(COMMON_NAME)
-    sealed = _ring().encrypt(private_key, context=_context(certificate.thumbprint))
-    kept = dict(list(session.get(KEY, {}).items())[-(KEPT - 1) :])
-    kept[certificate.thumbprint] = {
-        "pem": certificate.pem,
-        "key": base64.b64encode(sealed).decode(),
-    }
-    session[KEY] = kept
+    context = _context(workspace.id, certificate.thumbprint)
+    db.session.add(
+        PendingCertificate(
+            workspace_id=workspace.id,
+            thumbprint=certificate.thumbprint,
+            certificate_pem=certificate.pem,
+            private_key_sealed=_ring().encrypt(private_key, context=context),
+        )
+    )
     return certificate
 
 
-def find(thumbprint):
-    """The session's certificate of this thumbprint, or None."""
-    stored = session.get(KEY, {}).get(thumbprint or "")
-    return certificates.describe(stored["pem"]) if stored else None
+def find(workspace, thumbprint):
+    """The workspace's certificate of this thumbprint, if it is still on offer, else None."""
+    return _offered(
+        select(PendingCertificate).filter_by(workspace_id=workspace.id, thumbprint=thumbprint)
+    )
 
 
-def unseal(thumbprint):
-    """The session's certificate of this thumbprint and its private key: (Certificate, PEM).
-    Raises KeyError if the session has none; crypto.SecretUnreadable if its key no longer
-    opens."""
-    stored = session[KEY][thumbprint]
-    private_key = _ring().decrypt(base64.b64decode(stored["key"]), context=_context(thumbprint))
-    return certificates.describe(stored["pem"]), private_key
+def latest(workspace):
+    """The workspace's certificate made last, in the last day, or None."""
+    return _offered(
+        select(PendingCertificate)
+        .where(
+            PendingCertificate.workspace_id == workspace.id,
+            PendingCertificate.created_at > utcnow() - RECENT,
+        )
+        .order_by(PendingCertificate.created_at.desc(), PendingCertificate.id.desc())
+        .limit(1)
+    )
 
 
-def forget(thumbprint):
-    """Drop the certificate of this thumbprint once an account holds it: not before, so that
-    a save refused (a name taken, a busy database) still offers the certificate uploaded."""
-    if thumbprint in session.get(KEY, {}):
-        session[KEY] = {kept: value for kept, value in session[KEY].items() if kept != thumbprint}
+def _offered(statement):
+    row = db.session.scalar(statement)
+    # A key sealed with an encryption key since removed cannot be handed to an account.
+    if row is None or not _ring().can_open(row.private_key_sealed):
+        return None
+    return certificates.describe(row.certificate_pem)
 
 
-def _context(thumbprint):
-    return f"pending-certificate:{g.workspace.id}:{thumbprint}"
+def take(workspace, thumbprint):
+    """Take the certificate of this thumbprint for an account being saved, in the caller's
+    transaction: (Certificate, private key PEM). Raises Gone if another save took it first
+    or its key no longer opens."""
+    # Not flushed first: the account being saved has no credential yet, which the database
+    # would refuse.
+    with db.session.no_autoflush:
+        taken = db.session.execute(
+            delete(PendingCertificate)
+            .where(
+                PendingCertificate.workspace_id == workspace.id,
+                PendingCertificate.thumbprint == thumbprint,
+            )
+            .returning(PendingCertificate.certificate_pem, PendingCertificate.private_key_sealed)
+        ).first()
+    if taken is None:
+        raise Gone(thumbprint)
+    try:
+        key = _ring().decrypt(taken.private_key_sealed, context=_context(workspace.id, thumbprint))
+    except SecretUnreadable:
+        raise Gone(thumbprint) from None
+    return certificates.describe(taken.certificate_pem), key
+
+
+def reseal_all():
+    """Re-encrypt every waiting private key with the newest key (`flask rotate-encryption-key`);
+    return how many needed it. One no configured key opens is deleted: it can never be used."""
+    ring, resealed = _ring(), 0
+    for row in db.session.scalars(select(PendingCertificate)):
+        if ring.is_current(row.private_key_sealed):
+            continue
+        context = _context(row.workspace_id, row.thumbprint)
+        try:
+            key = ring.decrypt(row.private_key_sealed, context=context)
+        except SecretUnreadable:
+            db.session.delete(row)
+            continue
+        row.private_key_sealed, resealed = ring.encrypt(key, context=context), resealed + 1
+    return resealed
+
+
+def forget_unused():
+    """Delete the certificates no account took within KEPT; return how many."""
+    old = delete(PendingCertificate).where(PendingCertificate.created_at < utcnow() - KEPT)
+    deleted = db.session.execute(old).rowcount
+    db.session.commit()
+    return deleted
+
+
+def _context(workspace_id, thumbprint):
+    return f"pending-certificate:{workspace_id}:{thumbprint}"
 
 
 def _ring():

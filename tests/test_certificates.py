@@ -37,8 +37,10 @@ PRIVATE_KEY = re.compile(r"-----BEGIN (?:RSA )?PRIVATE KEY-----")
 
 
 def make_certificate(client, url="/accounts/new"):
-    """Press Make the certificate on the form; return the thumbprint it offers."""
-    response = submit(client, url, {**VALUES, "make_certificate": "1"})
+    """Press Make the certificate on the form at `url`; return the thumbprint it offers."""
+    token = csrf_token(client, url)
+    make = url.replace("/new", "").replace("/edit", "") + "/certificates"
+    response = client.post(make, data={**VALUES, "csrf_token": token})
     assert response.status_code == 200
     return re.search(r'name="client_certificate" value="([0-9A-F]{40})"', response.text)[1]
 
@@ -229,18 +231,26 @@ def connect_with_secret(customer):
     return response.headers["Location"].rsplit("/", 1)[1]
 
 
-def assertion(key, thumbprint, lifetime=timedelta(minutes=10), now=None):
+TOKEN_ENDPOINT = "https://login.example/tenant/oauth2/v2.0/token"
+
+
+def assertion(key, thumbprint, lifetime=timedelta(minutes=10), now=None, headers=(), **claims):
     now = now or datetime.now(UTC)
     claims = {
-        "aud": "https://login.example/token",
+        "aud": TOKEN_ENDPOINT,
         "iss": azure.APP_CONTRIBUTOR,
         "sub": azure.APP_CONTRIBUTOR,
         "jti": "1",
         "nbf": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
+        **claims,
     }
     x5t = base64.urlsafe_b64encode(bytes.fromhex(thumbprint)).decode().rstrip("=")
-    return jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t})
+    return jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t, **dict(headers)})
+
+
+def judged(token, keys):
+    return refusal(token, keys, azure.APP_CONTRIBUTOR, {TOKEN_ENDPOINT})
 
 
 @pytest.fixture
@@ -253,14 +263,14 @@ def uploaded():
 def test_the_fake_accepts_a_good_assertion(uploaded):
     certificate, key, keys = uploaded
 
-    assert refusal(assertion(key, certificate.thumbprint), keys, azure.APP_CONTRIBUTOR) is None
+    assert judged(assertion(key, certificate.thumbprint), keys) is None
 
 
 def test_the_fake_refuses_an_assertion_out_of_its_time_range(uploaded):
     certificate, key, keys = uploaded
     old = assertion(key, certificate.thumbprint, now=datetime.now(UTC) - timedelta(hours=2))
 
-    status, error, code, text = refusal(old, keys, azure.APP_CONTRIBUTOR)
+    status, error, code, text = judged(old, keys)
 
     assert (status, error, code) == (401, "invalid_client", 700024)
     assert "not within its valid time range" in text
@@ -270,12 +280,31 @@ def test_the_fake_refuses_a_signature_by_another_key(uploaded):
     certificate, _, keys = uploaded
     _, other_key = certificates.make("other")
 
-    status, _, code, text = refusal(
-        assertion(other_key, certificate.thumbprint), keys, azure.APP_CONTRIBUTOR
-    )
+    status, _, code, text = judged(assertion(other_key, certificate.thumbprint), keys)
 
     assert (status, code) == (401, 700027)
     assert "did not match the expected signature value" in text
+
+
+@pytest.mark.parametrize(
+    ("claims", "headers", "code"),
+    [
+        ({"iss": azure.APP_READER, "sub": azure.APP_READER}, {}, 700021),
+        ({"sub": "someone-else"}, {}, 700021),
+        ({"aud": "https://attacker.example/token"}, {}, 700023),
+        ({"exp": "soon"}, {}, 50027),
+        ({}, {"x5t": 12345}, 50027),
+    ],
+    ids=["another-app", "sub-not-iss", "another-endpoint", "exp-not-a-number", "x5t-not-text"],
+)
+def test_the_fake_refuses_an_assertion_not_made_for_this_app_and_endpoint(
+    uploaded, claims, headers, code
+):
+    certificate, key, keys = uploaded
+
+    found = judged(assertion(key, certificate.thumbprint, headers=headers, **claims), keys)
+
+    assert found is not None and found[2] == code
 
 
 @pytest.mark.parametrize(

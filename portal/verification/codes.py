@@ -77,9 +77,12 @@ class Code(StrEnum):
     RESOURCE_NOT_FOUND = "AADSTS500011"
     RESOURCE_INVALID = "AADSTS50001"
     GRANT_TYPE_UNSUPPORTED = "AADSTS70003"
-    # A client assertion out of its time range (our clock), or one Entra ID cannot read.
+    # A client assertion out of its time range (our clock), one Entra ID cannot read, or one
+    # made for another app or endpoint: what azure-identity signs for us.
     ASSERTION_TIME_RANGE = "AADSTS700024"
     ASSERTION_MALFORMED = "AADSTS50027"
+    ASSERTION_NOT_THIS_APP = "AADSTS700021"
+    ASSERTION_NOT_THIS_ENDPOINT = "AADSTS700023"
     ARM_TOKEN_INVALID = "InvalidAuthenticationToken"
     ARM_TOKEN_AUDIENCE = "InvalidAuthenticationTokenAudience"
     ARM_API_VERSION = "InvalidApiVersionParameter"
@@ -133,6 +136,8 @@ COLDSEND_SIDE = frozenset(
         Code.GRANT_TYPE_UNSUPPORTED,
         Code.ASSERTION_TIME_RANGE,
         Code.ASSERTION_MALFORMED,
+        Code.ASSERTION_NOT_THIS_APP,
+        Code.ASSERTION_NOT_THIS_ENDPOINT,
         Code.ARM_TOKEN_INVALID,
         Code.ARM_TOKEN_AUDIENCE,
         Code.ARM_API_VERSION,

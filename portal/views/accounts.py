@@ -19,7 +19,7 @@ from ..errors import BUSY_RETRY_AFTER
 from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
 from ..framing import queue_event
-from ..limits import starts_verification
+from ..limits import makes_certificates, starts_verification
 from ..models import AzureAccount
 from .embed import workspace_required
 
@@ -60,14 +60,13 @@ def new():
     """Show the guide with a field in each step; save the account when the form is valid."""
     form = AccountForm(workspace=g.workspace)
     status = None
-    if made_certificate(form):
-        return render_template("accounts/new.html", form=form)
     if form.validate_on_submit():
         account = AzureAccount(workspace=g.workspace)
-        form.fill(account)
-        db.session.add(account)
-        audit.record(account, "customer", "created")
-        status = saved(form)
+        status = filled(form, account)
+        if status is None:
+            db.session.add(account)
+            audit.record(account, "customer", "created")
+            status = saved(form)
         if status is None:
             flash(f"Saved “{account.name}”. {STORED[account.credential_type]}")
             verify(account)
@@ -127,7 +126,9 @@ def secret_expiry_calendar(account_id):
     host = session.get("embedding", {}).get("origin")
     return secret_expiry.calendar(account, host), {
         "Content-Type": "text/calendar; charset=utf-8",
-        "Content-Disposition": 'attachment; filename="azure-client-secret-expiry.ics"',
+        "Content-Disposition": (
+            f'attachment; filename="azure-client-{account.credential_type}-expiry.ics"'
+        ),
     }
 
 
@@ -149,12 +150,11 @@ def edit(account_id):
     account = account_or_404(account_id)
     form = EditAccountForm(obj=account, workspace=g.workspace, account=account)
     status = None
-    if made_certificate(form):
-        return render_template("accounts/edit.html", form=form, account=account)
     if form.validate_on_submit():
-        form.fill(account)
-        audit.record_changes(account, "customer")
-        status = saved(form)
+        status = filled(form, account)
+        if status is None:
+            audit.record_changes(account, "customer")
+            status = saved(form)
         if status is None:
             flash(f"Saved your changes to “{account.name}”.")
             if account.needs_verification:
@@ -172,22 +172,33 @@ STORED = {
 }
 
 
-def made_certificate(form):
-    """Make a certificate for the form when its button asked, and say so; the rest of what
+@bp.post("/accounts/certificates")
+@bp.post("/accounts/<account_id>/certificates")
+@workspace_required
+@makes_certificates
+def make_certificate(account_id=None):
+    """Make a certificate for the new account's form, or an account's edit form, and answer
+    with that form again, offering it at step 3 (htmx swaps in just that part). What else
     was typed waits, unchecked, for Verify."""
-    if request.method != "POST" or "make_certificate" not in request.form:
-        return False
+    account = account_or_404(account_id) if account_id else None
+    if account:
+        form = EditAccountForm(workspace=g.workspace, account=account)
+    else:
+        form = AccountForm(workspace=g.workspace)
     form.credential_type.data = "certificate"
-    form.client_certificate.data = pending_certificates.make().thumbprint
-    return True
+    form.client_certificate.data = pending_certificates.make(g.workspace).thumbprint
+    db.session.commit()
+    if account:
+        return render_template("accounts/edit.html", form=form, account=account)
+    return render_template("accounts/new.html", form=form)
 
 
 @bp.get("/accounts/certificates/<thumbprint>.<any(cer, pem):extension>")
 @workspace_required
 def pending_certificate(thumbprint, extension):
     """A certificate made on the form, to upload to the app in Azure: public, but only for
-    the session that made it."""
-    certificate = pending_certificates.find(thumbprint)
+    the workspace that made it."""
+    certificate = pending_certificates.find(g.workspace, thumbprint)
     if certificate is None:
         abort(404)
     return certificate_file(certificate, extension)
@@ -231,15 +242,26 @@ IN_FLIGHT = (
 )
 
 
+def filled(form, account):
+    """Copy the form onto `account`; None when done, else the status of the form sent back
+    because its certificate was taken meanwhile (by a save in another tab)."""
+    try:
+        form.fill(account)
+        return None
+    except pending_certificates.Gone:
+        db.session.rollback()
+        form.certificate_gone()
+        return 422
+
+
 def saved(form):
     """Commit the form's changes; None when saved, else the status of a page that says why
-    beside the form, with what was typed kept (never the secret, but the certificate made).
+    beside the form, with what was typed kept (never the secret).
 
     Two saves at once can both pass the form's checks; the database then refuses the second
     name exactly as the form would have. A database busy past its timeout is a 503."""
     try:
         db.session.commit()
-        pending_certificates.forget(form.client_certificate.data)
         return None
     except IntegrityError:
         db.session.rollback()
