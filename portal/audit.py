@@ -7,6 +7,7 @@ key), so the record of who read a secret stays after the account is deleted.
 
 from sqlalchemy import event, inspect
 
+from . import certificates
 from .extensions import db
 from .models import AuditEntry
 
@@ -72,7 +73,19 @@ def record_changes(account, actor):
                 account, actor, "changed", f"{label}: {shown(before)} → {shown(history.added[0])}"
             )
     if state.attrs.credential_sealed.history.has_changes():
-        record(account, actor, f"{account.credential_type}-replaced")
+        record(account, actor, f"{account.credential_type}-replaced", replaced(state))
+
+
+def replaced(state):
+    """Which certificate replaced which, by thumbprint, so the old one can be found in Azure and
+    deleted; nothing for a secret, which has no public name."""
+    pems = state.attrs.client_certificate_pem.history
+    before = pems.deleted[0] if pems.deleted else state.attrs.client_certificate_pem.value
+    after = state.attrs.client_certificate_pem.value
+    if after is None or before == after:
+        return ""
+    old = certificates.describe(before).thumbprint if before else "a client secret"
+    return f"{old} → {certificates.describe(after).thumbprint}"
 
 
 def shown(value):

@@ -220,7 +220,10 @@ class AccountForm(Form):
         "How the app proves who it is",
         choices=[
             SelectChoice("secret", "A secret you create in Azure and paste below"),
-            SelectChoice("certificate", "A certificate ColdSend makes for you: nothing to copy"),
+            SelectChoice(
+                "certificate",
+                "A certificate ColdSend makes, which you upload to your app: no secret to copy",
+            ),
         ],
         default="secret",
         validators=[required("Choose a client secret or a certificate.")],
@@ -278,6 +281,8 @@ class AccountForm(Form):
         filled = [name for name in values if not self[name].data or (pasting and name != "name")]
         for name in filled:
             self[name].process_formdata([values[name]])
+        if "client_secret" in values:  # the command makes a secret, whatever was chosen
+            self.credential_type.data = "secret"
         return filled
 
     def validate_command_output(self, field):
@@ -414,6 +419,11 @@ class EditAccountForm(AccountForm):
 
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, account=account, **kwargs)
+        if account.credential_type == "certificate":
+            # Switching to a secret: there is no stored secret to keep, nor a date of one.
+            self.client_secret.description = AccountForm.client_secret.kwargs["description"]
+            if not self.is_submitted():
+                self.secret_expires_on.data = None
         if not self.is_submitted():
             self.credential_type.data = account.credential_type
             self.client_certificate.data = self.current_thumbprint

@@ -18,7 +18,8 @@ from .crypto import SecretUnreadable
 from .extensions import db
 from .models import PendingCertificate, utcnow
 
-COMMON_NAME = "ColdSend Azure Connect"
+# The name Azure lists it under, with the day it was made: replacements tell apart at a glance.
+COMMON_NAME = "ColdSend Azure Connect {day}"
 # How long an unused certificate is offered, and kept: a setup takes minutes, rarely days.
 KEPT = timedelta(days=7)
 # A form that names none offers the latest made within this time, as one made before the
@@ -33,7 +34,7 @@ class Gone(Exception):
 def make(workspace):
     """Make a certificate for `workspace` and add it to the session (committed by the
     caller); return it (certificates.Certificate)."""
-    certificate, private_key = certificates.make(COMMON_NAME)
+    certificate, private_key = certificates.make(COMMON_NAME.format(day=utcnow().date()))
     context = _context(workspace.id, certificate.thumbprint)
     db.session.add(
         PendingCertificate(

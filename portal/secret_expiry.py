@@ -103,8 +103,9 @@ def calendar(account, app_url=None):
     event.add(
         "description",
         f"Replace it before then, or ColdSend can no longer reach your subscription:\n{steps}\n"
-        f"Then delete the old {what} in Azure. The account is “{account.name}” under Azure "
-        f"accounts in ColdSend{f': {app_url}' if app_url else ''}.",
+        f"{'Then delete the old secret in Azure. ' if kind == 'secret' else ''}"
+        f"The account is “{account.name}” under Azure accounts in ColdSend"
+        f"{f': {app_url}' if app_url else ''}.",
     )
     if app_url:
         event.add("url", app_url)

@@ -24,6 +24,7 @@ from portal.verification.steps import Step, StepState
 
 from .conftest import API_AUTH, csrf_token, make_app, submit, work_off
 from .test_api import REASON, credentials_url
+from .test_fast_path import command_output
 from .test_verification import markers, step_html
 
 VALUES = {
@@ -397,3 +398,77 @@ def test_a_certificate_near_its_end_is_named_as_such_wherever_its_expiry_shows(a
     assert "Replace the certificate" in page
     assert "Make a new certificate" in page
     assert "Azure certificate for Production expires" in calendar
+
+
+def test_replacing_a_working_certificate_says_to_upload_the_new_one_before_saving(
+    app, customer, fake_azure
+):
+    account_id = verified_certificate_account(app, customer, fake_azure)
+    edit_url = f"/accounts/{account_id}/edit"
+    with app.app_context():
+        old = db.session.get(AzureAccount, account_id).certificate.thumbprint
+
+    landing = customer.get(edit_url).text
+    new = make_certificate(customer, edit_url)
+    offered = customer.post(
+        f"/accounts/{account_id}/certificates",
+        data={**VALUES, "csrf_token": csrf_token(customer, edit_url)},
+    ).text
+    saved = submit(customer, edit_url, {**VALUES, "client_certificate": new})
+    activity = customer.get(f"/accounts/{account_id}/activity").text
+
+    assert "To replace it: make a new certificate, upload it to your app, then save." in landing
+    assert "New certificate, not saved yet" in offered
+    assert "Saving switches the account to this certificate at once: upload it first." in offered
+    assert f"Keep the old one ({old[:8]}…)" in offered
+    assert saved.status_code == 303
+    assert f"{old} → {new}" in activity
+
+
+def test_a_certificate_refused_on_the_edit_form_offers_only_the_file_to_upload(app, customer):
+    account_id = connect(customer, make_certificate(customer))
+    work_off(app)  # not uploaded: AADSTS700027 at step 3
+    edit_url = f"/accounts/{account_id}/edit"
+
+    page = customer.get(edit_url).text
+
+    step_3 = page[page.index('id="step-3"') : page.index('id="step-4"')]
+    assert step_3.count(f"/accounts/{account_id}/certificate.cer") == 1
+
+
+def test_the_one_command_output_turns_step_3_to_the_secret_it_makes(app, customer):
+    make_certificate(customer)
+    url = "/accounts/command-output"
+    token = csrf_token(customer, "/accounts/new")
+    printed = command_output()
+
+    pasted = customer.post(
+        url, data={"command_output": printed, "credential_type": "certificate", "csrf_token": token}
+    )
+    saved = submit(
+        customer,
+        "/accounts/new",
+        {"name": "Pasted", "credential_type": "certificate", "command_output": printed},
+    )
+
+    choice = pasted.text[pasted.text.index('id="credential_type-field"') :]
+    assert 'hx-swap-oob="true"' in choice.split(">")[0]
+    assert re.search(r'checked[^>]*value="secret"|value="secret"[^>]*checked', choice)
+    assert saved.status_code == 303
+    with app.app_context():
+        (account,) = db.session.scalars(db.select(AzureAccount)).all()
+        assert account.credential_type == "secret"
+
+
+def test_switching_a_certificate_account_to_a_secret_asks_for_one_plainly(app, customer):
+    account_id = connect(customer, make_certificate(customer))
+    edit_url = f"/accounts/{account_id}/edit"
+
+    form = customer.get(edit_url).text
+    refused = submit(customer, edit_url, {**VALUES, "credential_type": "secret"})
+
+    expiry = form[form.index('id="secret_expires_on"') :].split(">")[0]
+    assert 'value=""' in expiry or "value=" not in expiry
+    assert "Leave empty to keep the stored secret" not in form
+    assert refused.status_code == 422
+    assert "We cleared the field" not in refused.text

@@ -64,7 +64,7 @@ RENEW_SECRET = (
     "Paste it into Client Secret (step 3 of the guide) and verify again.",
 )
 UPLOAD_CERTIFICATE = (
-    "Download the certificate from step 3 of this page (the .cer file).",
+    "Download the certificate ColdSend made for this account (the .cer file).",
     "Open your app's Certificates & secrets page, choose Certificates, then Upload "
     "certificate; select the file and choose Add.",
     "Check that the new row's Thumbprint is {thumbprint}, then verify again.",
@@ -634,7 +634,7 @@ FIELD_LABELS = {
 UNKNOWN_FACTS = {
     "expected_tenant": "another directory",
     "expires_on": "a date less than 30 days away",
-    "thumbprint": "the one shown in step 3",
+    "thumbprint": "shown in step 3",
     "directory_cloud": "another Azure cloud",
     "correlation_id": "shown under What Azure answered",
     "client_id": "<Client ID>",
