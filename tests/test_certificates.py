@@ -2,6 +2,7 @@
 by azure-identity's CertificateCredential against the fake Entra ID."""
 
 import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -472,3 +473,14 @@ def test_switching_a_certificate_account_to_a_secret_asks_for_one_plainly(app, c
     assert "Leave empty to keep the stored secret" not in form
     assert refused.status_code == 422
     assert "We cleared the field" not in refused.text
+
+
+def test_support_verifies_a_certificate_account_as_the_page_does(app, customer, fake_azure):
+    account_id = verified_certificate_account(app, customer, fake_azure)
+
+    result = app.test_cli_runner().invoke(args=["verify-account", account_id, "--json"])
+
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found["state"] == "passed"
+    assert not PRIVATE_KEY.search(result.output)
