@@ -261,6 +261,7 @@ def test_the_cron_configuration_registers_its_jobs_and_their_intervals(redis_url
         (jobs.sweep, 60, QUEUE_NAME),
         (jobs.reverify_due, 60, QUEUE_NAME),
         (jobs.remind_of_expiring_secrets, 3600, QUEUE_NAME),
+        (jobs.forget_unused_certificates, 3600, QUEUE_NAME),
     }
 
 
