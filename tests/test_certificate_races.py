@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import AzureAccount, Workspace
 
 from .conftest import ENCRYPTION_KEY, csrf_token, make_app, submit
+from .test_accounts import SQLITE_ONLY, impatient_customer, sqlite_locked
 from .test_certificates import VALUES, connect, download, make_certificate
 
 MAKE = "/accounts/certificates"
@@ -234,3 +235,20 @@ def test_rotating_the_encryption_key_reseals_certificates_waiting_on_a_form(
         certificate, key = pending_certificates.take(workspace, thumbprint)
     assert certificate.thumbprint == thumbprint
     assert "PRIVATE KEY" in key
+
+
+@SQLITE_ONLY
+@pytest.mark.reliability(
+    "SQLite locked while a certificate is made", "503 with Retry-After in the page's notice"
+)
+def test_a_certificate_made_while_the_database_is_busy_is_a_503_notice(app, database_url):
+    customer = impatient_customer(app)
+    token = csrf_token(customer, "/accounts/new")
+    with sqlite_locked(database_url):
+        response = customer.post(
+            MAKE, data={**VALUES, "csrf_token": token}, headers={"HX-Request": "true"}
+        )
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.headers["HX-Retarget"] == "#flashes"
