@@ -212,3 +212,22 @@ def test_any_paste_fills_fields_or_says_why_and_any_id_gives_commands(
 
     assert (pasted.status_code, commands.status_code) == (200, 200)
     assert submitted.status_code in (303, 422)
+
+
+@pytest.mark.reliability("any text in the certificate's fields", "303 or 422; nothing half-saved")
+@ONE_BY_ONE
+@given(
+    choice=st.one_of(st.just("certificate"), TEXT),
+    thumbprint=st.one_of(TEXT, st.text("0123456789ABCDEF", min_size=40, max_size=40)),
+)
+def test_any_certificate_choice_is_saved_or_explained(app, customer, choice, thumbprint):
+    before = accounts(app)
+    data = {**VALID_ACCOUNT, "name": f"Account {before}"}
+    data.update(credential_type=choice, client_certificate=thumbprint)
+
+    response = customer.post(
+        "/accounts/new", data={**data, "csrf_token": csrf_token(customer, "/accounts/new")}
+    )
+
+    assert response.status_code in (303, 422), response.status_code
+    assert accounts(app) == before + (response.status_code == 303)
