@@ -10,6 +10,7 @@ from sqlalchemy import event, inspect
 from . import certificates
 from .extensions import db
 from .models import AuditEntry
+from .verification.steps import StepState
 
 # Who acted: a customer in a workspace session, the schedule, support's CLI, or the back end
 # through the API ("api:<token name>").
@@ -23,6 +24,7 @@ ACTIONS = {
     "changed": "Changed",
     "secret-replaced": "Replaced the client secret",
     "certificate-replaced": "Replaced the certificate",
+    "restored-previous": "Went back to the previous secret or certificate",
     "verified": "Verified",
     "registered-provider": "Registered Microsoft.Communication (Register it for me)",
     "read-credentials": "Read the credentials",
@@ -101,11 +103,15 @@ def changed_values(entry):
 
 
 def verified(verification):
-    """Record a verification's outcome, by whoever started it."""
+    """Record a verification's outcome, by whoever started it: the step that blocks it, or a
+    warning it passed with."""
     blocking = verification.blocking_step
     outcome = verification.state.value
+    warned = next((row for row in verification.steps if row.state is StepState.WARNING), None)
     if blocking:
         outcome += f" at {blocking.step.label} ({blocking.code})"
+    elif warned:
+        outcome += f", with a warning at {warned.step.label} ({warned.code})"
     record(verification.account, verification.started_by, "verified", outcome)
 
 

@@ -363,6 +363,11 @@ class AccountForm(Form):
 
     def validate_secret_expires_on(self, field):
         unchanged = self.account is not None and field.data == self.account.secret_expires_on
+        if unchanged and field.data and self.client_secret.data:
+            raise ValidationError(
+                "This is the replaced secret's date. Enter the new secret's expiry date, or "
+                "clear the field if you do not know it."
+            )
         if field.data and field.data < date.today() and not unchanged:
             raise ValidationError(
                 "This date has passed, so the secret has expired. Create a new secret and paste "
@@ -373,22 +378,25 @@ class AccountForm(Form):
         """Copy the validated values onto `account`: a new secret or certificate replaces the
         stored one; none given keeps it. Raises pending_certificates.Gone if the certificate
         was taken meanwhile (`certificate_gone` says so on the form)."""
+        # A credential that works is kept to go back to, should its replacement not.
+        working = self.account is not None and account.status == "verified"
         account.rename(self.name.data)
         account.change_credentials(
             self.tenant_id.data, self.client_id.data, self.subscription_id.data
         )
-        if self.credential_type.data == "certificate":
-            if self.client_certificate.data != self.current_thumbprint:
-                taken = pending_certificates.take(self.workspace, self.client_certificate.data)
-                account.set_client_certificate(*taken)
-            return
-        if self.client_secret.data:
+        certificate = self.credential_type.data == "certificate"
+        new_certificate = certificate and self.client_certificate.data != self.current_thumbprint
+        new_secret = not certificate and bool(self.client_secret.data)
+        if working and (new_certificate or new_secret):
+            account.keep_previous_credential()
+        if new_certificate:
+            account.set_client_certificate(
+                *pending_certificates.take(self.workspace, self.client_certificate.data)
+            )
+        elif new_secret:
             account.set_client_secret(self.client_secret.data)
-        expires_on = self.secret_expires_on.data
-        kept = self.account is not None and expires_on == self.account.secret_expires_on
-        if self.client_secret.data and kept:
-            expires_on = None  # the replaced secret's date: the new one has its own
-        account.secret_expires(expires_on)
+        if not certificate:
+            account.secret_expires(self.secret_expires_on.data)
 
 
 def secret_kept_or_replaced(form, field):
@@ -409,7 +417,7 @@ class EditAccountForm(AccountForm):
     client_secret = PasswordField(
         "Client Secret",
         description="Leave empty to keep the stored secret. Paste a new Value to replace it, "
-        "and its expiry date below: the old secret's date is not kept.",
+        "with its own expiry date below.",
         validators=[
             for_secret_only,
             secret_kept_or_replaced,
@@ -425,8 +433,11 @@ class EditAccountForm(AccountForm):
             if not self.is_submitted():
                 self.secret_expires_on.data = None
         if not self.is_submitted():
-            self.credential_type.data = account.credential_type
-            self.client_certificate.data = self.current_thumbprint
+            # A certificate made on this form since the current credential was set, and not
+            # saved yet, is offered again: it may be uploaded already.
+            made = pending_certificates.latest(self.workspace, account, since=account.secret_set_at)
+            self.credential_type.data = "certificate" if made else account.credential_type
+            self.client_certificate.data = made.thumbprint if made else self.current_thumbprint
 
 
 class ConfirmForm(Form):

@@ -71,6 +71,11 @@ class AzureAccount(db.Model):
     credential_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     # The public certificate (PEM) when the app signs in with one the portal made, else None.
     client_certificate_pem: Mapped[str | None] = mapped_column(Text)
+    # The secret or certificate this one replaced, if that one had passed: kept, sealed as it
+    # was, until the replacement passes, so the customer can go back to it in one click.
+    previous_credential_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    previous_certificate_pem: Mapped[str | None] = mapped_column(Text)
+    previous_expires_on: Mapped[date | None]
     # When the secret or certificate was set, and when it expires (a certificate's is exact).
     secret_set_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_expires_on: Mapped[date | None]
@@ -162,8 +167,7 @@ class AzureAccount(db.Model):
 
     @property
     def _sealing_context(self):
-        what = "client-certificate-key" if self.client_certificate_pem else "client-secret"
-        return f"azure-account:{self.id}:{what}"
+        return _sealing_context(self.id, self.client_certificate_pem)
 
     def _seal(self, plaintext):
         if self.id is None:
@@ -185,6 +189,32 @@ class AzureAccount(db.Model):
         self._seal(private_key)
         self.secret_expires(certificate.expires_on)
 
+    def keep_previous_credential(self):
+        """Keep the current secret or certificate, which last passed, as the one to go back to
+        should its replacement fail."""
+        self.previous_credential_sealed = self.credential_sealed
+        self.previous_certificate_pem = self.client_certificate_pem
+        self.previous_expires_on = self.secret_expires_on
+
+    @property
+    def previous_credential_type(self):
+        """What `restore_previous_credential` goes back to: "secret", "certificate" or None."""
+        if self.previous_credential_sealed is None:
+            return None
+        return "certificate" if self.previous_certificate_pem else "secret"
+
+    def restore_previous_credential(self):
+        """Sign in again with the secret or certificate kept by `keep_previous_credential`."""
+        self.credential_sealed = self.previous_credential_sealed
+        self.client_certificate_pem = self.previous_certificate_pem
+        self.secret_expires(self.previous_expires_on)
+        self.secret_set_at = self.credentials_changed_at = utcnow()
+        self.forget_previous_credential()
+
+    def forget_previous_credential(self):
+        self.previous_credential_sealed = None
+        self.previous_certificate_pem = self.previous_expires_on = None
+
     def secret_expires(self, on):
         """Record the secret's expiry date (None: not known); a new date's reminders start over."""
         if on != self.secret_expires_on:
@@ -202,13 +232,30 @@ class AzureAccount(db.Model):
         return plaintext
 
     def reseal_credential(self):
-        """Re-encrypt the secret or key with the newest key; return whether it needed it."""
-        ring = key_ring()
-        if ring.is_current(self.credential_sealed):
+        """Re-encrypt the secret or key, and any kept to go back to, with the newest key;
+        return whether it needed it."""
+        ring, context = key_ring(), self._sealing_context
+        previous = self.previous_credential_sealed
+        if ring.is_current(self.credential_sealed) and (
+            previous is None or ring.is_current(previous)
+        ):
             return False
-        plaintext = ring.decrypt(self.credential_sealed, context=self._sealing_context)
-        self.credential_sealed = ring.encrypt(plaintext, context=self._sealing_context)
+        self.credential_sealed = ring.encrypt(
+            ring.decrypt(self.credential_sealed, context=context), context=context
+        )
+        if previous is not None:
+            kept = _sealing_context(self.id, self.previous_certificate_pem)
+            self.previous_credential_sealed = ring.encrypt(
+                ring.decrypt(previous, context=kept), context=kept
+            )
         return True
+
+
+def _sealing_context(account_id, certificate_pem):
+    """What a sealed secret or private key is bound to: its account, and which of the two it is
+    (a key cannot be opened as a secret)."""
+    what = "client-certificate-key" if certificate_pem else "client-secret"
+    return f"azure-account:{account_id}:{what}"
 
 
 def progress_key(state, attempt, recheck_at, steps):
@@ -372,6 +419,11 @@ class PendingCertificate(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # The account whose edit form made it, or None for the new account's form: each form
+    # offers again only its own.
+    account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("azure_account.id", ondelete="CASCADE")
+    )
     thumbprint: Mapped[str] = mapped_column(String(40))
     certificate_pem: Mapped[str] = mapped_column(Text)
     private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -18,8 +18,9 @@ from .crypto import SecretUnreadable
 from .extensions import db
 from .models import PendingCertificate, utcnow
 
-# The name Azure lists it under, with the day it was made: replacements tell apart at a glance.
-COMMON_NAME = "ColdSend Azure Connect {day}"
+# The name Azure lists it under, with the minute it was made: replacements tell apart at a
+# glance.
+COMMON_NAME = "ColdSend Azure Connect {moment:%Y-%m-%d %H:%M}"
 # How long an unused certificate is offered, and kept: a setup takes minutes, rarely days.
 KEPT = timedelta(days=7)
 # A form that names none offers the latest made within this time, as one made before the
@@ -31,14 +32,16 @@ class Gone(Exception):
     """The certificate was taken by another save, or its key no longer opens: make another."""
 
 
-def make(workspace):
-    """Make a certificate for `workspace` and add it to the session (committed by the
-    caller); return it (certificates.Certificate)."""
-    certificate, private_key = certificates.make(COMMON_NAME.format(day=utcnow().date()))
+def make(workspace, account=None):
+    """Make a certificate for `workspace`, on `account`'s edit form or (None) the new
+    account's, and add it to the database session (committed by the caller); return it
+    (certificates.Certificate)."""
+    certificate, private_key = certificates.make(COMMON_NAME.format(moment=utcnow()))
     context = _context(workspace.id, certificate.thumbprint)
     db.session.add(
         PendingCertificate(
             workspace_id=workspace.id,
+            account_id=account and account.id,
             thumbprint=certificate.thumbprint,
             certificate_pem=certificate.pem,
             private_key_sealed=_ring().encrypt(private_key, context=context),
@@ -54,13 +57,16 @@ def find(workspace, thumbprint):
     )
 
 
-def latest(workspace):
-    """The workspace's certificate made last, in the last day, or None."""
+def latest(workspace, account=None, since=None):
+    """The certificate made last on `account`'s form (None: the new account's) in the last
+    day, and after `since` if given; or None."""
+    since = max(utcnow() - RECENT, since or utcnow() - RECENT)
     return _offered(
         select(PendingCertificate)
         .where(
             PendingCertificate.workspace_id == workspace.id,
-            PendingCertificate.created_at > utcnow() - RECENT,
+            PendingCertificate.account_id == (account and account.id),
+            PendingCertificate.created_at > since,
         )
         .order_by(PendingCertificate.created_at.desc(), PendingCertificate.id.desc())
         .limit(1)

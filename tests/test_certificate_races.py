@@ -7,14 +7,21 @@ import threading
 
 import pytest
 
+from fake_azure import scenarios as azure
 from portal import certificates, forms, pending_certificates
 from portal.crypto import KeyRing
 from portal.extensions import db
 from portal.models import AzureAccount, Workspace
 
-from .conftest import ENCRYPTION_KEY, csrf_token, make_app, submit
+from .conftest import ENCRYPTION_KEY, csrf_token, make_app, submit, work_off
 from .test_accounts import SQLITE_ONLY, impatient_customer, sqlite_locked
-from .test_certificates import VALUES, connect, download, make_certificate
+from .test_certificates import (
+    VALUES,
+    connect,
+    connect_with_secret,
+    download,
+    make_certificate,
+)
 
 MAKE = "/accounts/certificates"
 
@@ -252,3 +259,21 @@ def test_a_certificate_made_while_the_database_is_busy_is_a_503_notice(app, data
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert response.headers["HX-Retarget"] == "#flashes"
+
+
+def test_rotating_the_encryption_key_reseals_the_credential_kept_to_go_back_to(
+    app, customer, database_url
+):
+    account_id = connect_with_secret(customer)
+    work_off(app)
+    edit = f"/accounts/{account_id}/edit"
+    submit(customer, edit, {**VALUES, "credential_type": "secret", "client_secret": "N" * 40})
+    newest = base64.urlsafe_b64encode(b"n" * 32).decode()
+    rotated = make_app(database_url, PORTAL_ENCRYPTION_KEYS=f"{newest},{ENCRYPTION_KEY}")
+
+    assert rotated.test_cli_runner().invoke(args=["rotate-encryption-key"]).exit_code == 0
+
+    with make_app(database_url, PORTAL_ENCRYPTION_KEYS=newest).app_context():
+        account = db.session.get(AzureAccount, account_id)
+        account.restore_previous_credential()
+        assert account.decrypt_credential() == azure.SECRET

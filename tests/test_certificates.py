@@ -226,8 +226,8 @@ def test_switching_an_account_to_a_certificate_and_back_is_audited(app, customer
     assert "Replaced the client secret" in activity
 
 
-def connect_with_secret(customer):
-    values = {**VALUES, "credential_type": "secret", "client_secret": azure.SECRET}
+def connect_with_secret(customer, name="Production"):
+    values = {**VALUES, "name": name, "credential_type": "secret", "client_secret": azure.SECRET}
     response = submit(customer, "/accounts/new", values)
     assert response.status_code == 303
     return response.headers["Location"].rsplit("/", 1)[1]
@@ -484,3 +484,87 @@ def test_support_verifies_a_certificate_account_as_the_page_does(app, customer, 
     found = json.loads(result.output)
     assert found["state"] == "passed"
     assert not PRIVATE_KEY.search(result.output)
+
+
+def test_a_replacement_azure_refuses_can_be_undone_in_one_click(app, customer, fake_azure):
+    account_id = verified_certificate_account(app, customer, fake_azure)
+    edit_url = f"/accounts/{account_id}/edit"
+    with app.app_context():
+        working = db.session.get(AzureAccount, account_id).certificate.thumbprint
+    saved = submit(
+        customer, edit_url, {**VALUES, "client_certificate": make_certificate(customer, edit_url)}
+    )
+    work_off(app)  # the new one was never uploaded
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert saved.status_code == 303
+    assert markers(page)["client-secret"] == ("failed", "AADSTS700027")
+    assert "Go back to the previous certificate" in page
+    token = csrf_token(customer, "/accounts/new")
+    restored = customer.post(
+        f"/accounts/{account_id}/previous-credential", data={"csrf_token": token}
+    )
+    work_off(app)
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert restored.status_code == 303
+    assert set(state for state, _ in markers(page).values()) == {"passed"}
+    assert "Go back to the previous" not in page
+    with app.app_context():
+        account = db.session.get(AzureAccount, account_id)
+        assert account.certificate.thumbprint == working
+        assert account.previous_credential_type is None
+    assert (
+        "Went back to the previous secret or certificate"
+        in customer.get(f"/accounts/{account_id}/activity").text
+    )
+
+
+def test_a_replacement_that_passes_lets_go_of_the_one_it_replaced(app, customer, fake_azure):
+    account_id = verified_certificate_account(app, customer, fake_azure)
+    edit_url = f"/accounts/{account_id}/edit"
+    new = make_certificate(customer, edit_url)
+    fake_azure.upload_certificate(azure.APP_CONTRIBUTOR, download(customer, new).data)
+
+    submit(customer, edit_url, {**VALUES, "client_certificate": new})
+    with app.app_context():
+        assert db.session.get(AzureAccount, account_id).previous_credential_type == "certificate"
+    work_off(app)
+
+    with app.app_context():
+        assert db.session.get(AzureAccount, account_id).previous_credential_type is None
+    assert "Go back to the previous" not in customer.get(f"/accounts/{account_id}").text
+
+
+def test_a_wrong_secret_on_a_working_account_can_be_undone_too(app, customer):
+    account_id = connect_with_secret(customer)
+    work_off(app)
+    submit(
+        customer,
+        f"/accounts/{account_id}/edit",
+        {
+            **VALUES,
+            "credential_type": "secret",
+            "client_secret": "Wrong8Q~NotTheSecretValue.0123456789abcde",
+        },
+    )
+    work_off(app)
+
+    page = customer.get(f"/accounts/{account_id}").text
+
+    assert markers(page)["client-secret"] == ("failed", "AADSTS7000215")
+    assert "Go back to the previous client secret" in page
+
+
+def test_a_certificate_made_on_an_edit_form_waits_there_and_nowhere_else(app, customer):
+    first = connect_with_secret(customer)
+    second = connect_with_secret(customer, name="Staging")
+    made = make_certificate(customer, f"/accounts/{first}/edit")
+
+    again = customer.get(f"/accounts/{first}/edit").text
+    elsewhere = customer.get(f"/accounts/{second}/edit").text
+    new_form = customer.get("/accounts/new").text
+
+    assert f'name="client_certificate" value="{made}"' in again
+    assert made not in elsewhere
+    assert made not in new_form

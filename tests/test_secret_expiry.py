@@ -114,16 +114,23 @@ def test_a_replaced_secret_starts_its_reminders_over(app, customer):
     assert remind(app) == 1
 
 
-def test_a_replaced_secret_does_not_keep_the_old_one_s_date(app, customer):
+def test_a_replaced_secret_is_not_given_the_old_one_s_date_silently(app, customer):
     in_20_days = str(utcnow().date() + timedelta(20))
     account_id = add_account(customer, secret_expires_on=in_20_days)
+    edit = f"/accounts/{account_id}/edit"
 
-    submit(
+    kept_date = submit(
         customer,
-        f"/accounts/{account_id}/edit",
+        edit,
         {**VALID_ACCOUNT, "client_secret": REPLACEMENT, "secret_expires_on": in_20_days},
     )
+    cleared = submit(
+        customer, edit, {**VALID_ACCOUNT, "client_secret": REPLACEMENT, "secret_expires_on": ""}
+    )
 
+    assert kept_date.status_code == 422
+    assert "Enter the new secret&#39;s expiry date" in kept_date.text
+    assert cleared.status_code == 303
     with app.app_context():
         assert db.session.get(AzureAccount, account_id).secret_expires_on is None
     assert "Expiry date not given" in customer.get(f"/accounts/{account_id}").text

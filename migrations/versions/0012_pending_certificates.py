@@ -24,11 +24,13 @@ def upgrade():
         'pending_certificate',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('workspace_id', sa.String(length=36), nullable=False),
+        sa.Column('account_id', sa.String(length=36), nullable=True),
         sa.Column('thumbprint', sa.String(length=40), nullable=False),
         sa.Column('certificate_pem', sa.Text(), nullable=False),
         sa.Column('private_key_sealed', sa.LargeBinary(), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['account_id'], ['azure_account.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('workspace_id', 'thumbprint'),
     )

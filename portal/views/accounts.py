@@ -186,7 +186,7 @@ def make_certificate(account_id=None):
     else:
         form = AccountForm(workspace=g.workspace)
     form.credential_type.data = "certificate"
-    form.client_certificate.data = pending_certificates.make(g.workspace).thumbprint
+    form.client_certificate.data = pending_certificates.make(g.workspace, account).thumbprint
     db.session.commit()
     if account:
         return render_template("accounts/edit.html", form=form, account=account)
@@ -226,6 +226,26 @@ def certificate_file(certificate, extension):
         "Content-Type": media_type,
         "Content-Disposition": f'attachment; filename="{name}"',
     }
+
+
+@bp.post("/accounts/<account_id>/previous-credential")
+@workspace_required
+@starts_verification
+def restore_previous_credential(account_id):
+    """Go back to the secret or certificate that the current one replaced, which had passed,
+    and check it again: the way back from a replacement Azure refused."""
+    account = account_or_404(account_id)
+    kind = account.previous_credential_type
+    if ConfirmForm().validate_on_submit() and kind:
+        account.restore_previous_credential()
+        audit.record(account, "customer", "restored-previous", kind)
+        db.session.commit()
+        flash(f"Went back to the previous {RESTORED[kind]}, and checking it again.")
+        verify(account)
+    return redirect(url_for("accounts.show", account_id=account.id), 303)
+
+
+RESTORED = {"secret": "client secret", "certificate": "certificate"}
 
 
 def verify(account):
