@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from . import audit, changes, schedule, webhooks
+from . import audit, changes, schedule, secret_expiry, webhooks
 from .crypto import SecretUnreadable
 from .extensions import db
 from .models import AzureAccount, StepResult, Verification, new_id, utcnow
@@ -23,7 +23,8 @@ from .verification.clouds import cloud_from
 from .verification.codes import Code, may_be_propagating
 from .verification.steps import Step, StepState, VerificationState
 
-# The warning step 3 gives when what the app signs in with expires within 30 days.
+# The warning step 3 gives when what the app signs in with expires within 60 days, as the
+# list and the reminders count it.
 EXPIRES_SOON = {"secret": Code.SECRET_EXPIRES_SOON, "certificate": Code.CERTIFICATE_EXPIRES_SOON}
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,10 @@ def run_every_check(verification):
             dry_run = dry_run_of(verification, session)
             run.run_checks(session, account.subscription_id, recorder, dry_run)
             run.warn_of_expiry(
-                account.secret_expires_on, recorder, EXPIRES_SOON[account.credential_type]
+                account.secret_expires_on,
+                recorder,
+                EXPIRES_SOON[account.credential_type],
+                days=secret_expiry.REMINDERS[0],
             )
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:
             recorder.quiet = False  # registering takes minutes: shown as it goes
@@ -280,11 +284,15 @@ def could_not_start(verification):
 
 def conclude(verification):
     """End the verification, store it, and tell the ColdSend back end. An account's first
-    pass gives it its place in the schedule of re-verifications."""
+    pass gives it its place in the schedule of re-verifications; a pass of its current values
+    lets go of the secret or certificate they replaced."""
     verification.finish()
     account, period = verification.account, current_app.config["REVERIFY_EVERY"]
-    if verification.state is VerificationState.PASSED and not account.next_check_at and period:
+    passed = verification.state is VerificationState.PASSED
+    if passed and not account.next_check_at and period:
         schedule.plan(account, period)
+    if passed and not account.outdated_by(verification):
+        account.forget_previous_credential()
     audit.verified(verification)
     db.session.commit()
     webhooks.announce(verification)

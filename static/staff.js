@@ -18,7 +18,8 @@
   draw("failures-chart", {
     type: "bar",
     data: {
-      labels: data.failures.map((row) => `${named(row.step)} ${row.code || ""}`.trim()),
+      // Two lines, step then code: one long line is cut short on a narrow screen.
+      labels: data.failures.map((row) => [named(row.step), row.code || ""]),
       datasets: [{ label: "Verifications that failed there", data: data.failures.map((row) => row.verifications) }],
     },
     options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },

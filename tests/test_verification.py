@@ -489,8 +489,10 @@ def test_azure_out_of_reach_is_an_error_with_a_retry_never_the_customers_fault(a
     assert "Try again" in page
 
 
-@pytest.mark.parametrize(("days", "state"), [(10, "warning"), (0, "warning"), (45, "passed")])
-def test_a_secret_expiring_within_30_days_is_a_warning_at_step_3(app, customer, days, state):
+@pytest.mark.parametrize(
+    ("days", "state"), [(10, "warning"), (0, "warning"), (60, "warning"), (61, "passed")]
+)
+def test_a_secret_expiring_within_60_days_is_a_warning_at_step_3(app, customer, days, state):
     expires_on = date.today() + timedelta(days)
 
     _, page = verify(app, customer, secret_expires_on=expires_on.isoformat())

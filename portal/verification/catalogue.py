@@ -61,7 +61,8 @@ ROLE_ON_THE_SUBSCRIPTION = (
 RENEW_SECRET = (
     "Open your app's Certificates & secrets page and choose New client secret.",
     "Copy the new secret's Value column at once (not the Secret ID), and note its expiry date.",
-    "Paste it into Client Secret (step 3 of the guide) and verify again.",
+    "In ColdSend, open this account and choose Replace the secret; paste it into Client "
+    "Secret, with its expiry date, and save: it is verified again.",
 )
 UPLOAD_CERTIFICATE = (
     "Download the certificate ColdSend made for this account (the .cer file).",
@@ -70,7 +71,8 @@ UPLOAD_CERTIFICATE = (
     "Check that the new row's Thumbprint is {thumbprint}, then verify again.",
 )
 RENEW_CERTIFICATE = (
-    "Open this account's Edit page and, in step 3, choose Make a new certificate; download it.",
+    "In ColdSend, open this account and choose Replace the certificate, then Make a new "
+    "certificate; download it.",
     "Upload it on your app's Certificates & secrets page (Certificates, then Upload "
     "certificate), then save the account: it verifies with the new certificate.",
     "Delete the old certificate from the app once the new one has passed.",
@@ -633,7 +635,7 @@ FIELD_LABELS = {
 # What a placeholder reads as where no verification supplies it, as in the guide's list.
 UNKNOWN_FACTS = {
     "expected_tenant": "another directory",
-    "expires_on": "a date less than 30 days away",
+    "expires_on": "a date less than 60 days away",
     "thumbprint": "shown in step 3",
     "directory_cloud": "another Azure cloud",
     "correlation_id": "shown under What Azure answered",

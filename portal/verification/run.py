@@ -88,9 +88,9 @@ def at_once(*calls, meanwhile):
         return [future.result() for future in futures]
 
 
-def warn_of_expiry(expires_on, recorder, code=Code.SECRET_EXPIRES_SOON, days=30):
+def warn_of_expiry(expires_on, recorder, code, days):
     """Turn a passing step 3 into a warning (`code`) when the secret or certificate expires
-    soon, by the date given."""
+    within `days` days, by the date given."""
     row = next(row for row in recorder.steps if row.step is Step.CLIENT_SECRET)
     if row.state is not StepState.PASSED or expires_on is None:
         return
