@@ -142,8 +142,10 @@ CATALOGUE = {
     Code.TENANT_NOT_FOUND: Guidance(
         Step.TENANT_ID,
         "Azure found no directory with this Tenant ID.",
-        "The Tenant ID is mistyped, belongs to a directory that was deleted, or lives in "
-        "another Azure cloud.",
+        "The Tenant ID is mistyped, is another of the app's GUIDs (its Overview page shows the "
+        "Directory (tenant) ID beside the Application (client) ID and the Object ID, and the "
+        "two are easily swapped), belongs to a directory that was deleted, or lives in another "
+        "Azure cloud.",
         (
             "Open Microsoft Entra ID in the Azure portal, on its Overview page.",
             "Copy the Tenant ID shown there.",
