@@ -7,6 +7,7 @@ except, encrypted at rest, to ColdSend's own back end. Microsoft Entra ID accept
 the certificate (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+# A thumbprint as Azure lists it and as we write it: SHA-1, upper-case hex.
+THUMBPRINT = re.compile(r"[0-9A-F]{40}")
 # As long as the guide's recommended secret lifetime: fewer renewals, an exact date to remind.
 VALID_DAYS = 730
 KEY_SIZE = 2048

@@ -52,6 +52,10 @@ def make(workspace, account=None):
 
 def find(workspace, thumbprint):
     """The workspace's certificate of this thumbprint, if it is still on offer, else None."""
+    # Whatever was sent is looked up only if it can be a thumbprint: PostgreSQL refuses some
+    # text (NUL) outright.
+    if not certificates.THUMBPRINT.fullmatch(thumbprint or ""):
+        return None
     return _offered(
         select(PendingCertificate).filter_by(workspace_id=workspace.id, thumbprint=thumbprint)
     )
@@ -85,6 +89,8 @@ def take(workspace, thumbprint):
     """Take the certificate of this thumbprint for an account being saved, in the caller's
     transaction: (Certificate, private key PEM). Raises Gone if another save took it first
     or its key no longer opens."""
+    if not certificates.THUMBPRINT.fullmatch(thumbprint or ""):
+        raise Gone(thumbprint)
     # Not flushed first: the account being saved has no credential yet, which the database
     # would refuse.
     with db.session.no_autoflush:

@@ -4,6 +4,7 @@ saves of one certificate, a retired encryption key, and bursts against the rate 
 import base64
 import contextlib
 import threading
+from urllib.parse import unquote
 
 import pytest
 
@@ -277,3 +278,13 @@ def test_rotating_the_encryption_key_reseals_the_credential_kept_to_go_back_to(
         account = db.session.get(AzureAccount, account_id)
         account.restore_previous_credential()
         assert account.decrypt_credential() == azure.SECRET
+
+
+@pytest.mark.reliability("a certificate's address or field holding NUL", "404 or 422, never a 500")
+@pytest.mark.parametrize("thumbprint", ["%00", "A" * 39 + "%00", "..%2F..%2Fx", "a" * 40])
+def test_a_thumbprint_that_cannot_be_one_is_not_looked_up(customer, thumbprint):
+    download = customer.get(f"/accounts/certificates/{thumbprint}.cer")
+    saved = submit(customer, "/accounts/new", {**VALUES, "client_certificate": unquote(thumbprint)})
+
+    assert download.status_code == 404
+    assert saved.status_code == 422
