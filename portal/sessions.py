@@ -21,7 +21,7 @@ from werkzeug.datastructures import CallbackDict
 
 from . import errors
 from .extensions import db
-from .models import StoredSession, utcnow
+from .models import SpentLinkToken, StoredSession, utcnow
 
 HEADER = "X-Portal-Session"
 
@@ -36,6 +36,9 @@ class PortalSession(CallbackDict, SessionMixin):
         super().__init__(data or {}, on_update)
         self.token = token
         self.replaced_token = None
+        # The signed link this session was opened with, spent: given back if the session
+        # cannot be stored, so that trying the same link again opens it.
+        self.spent_link = None
         self.modified = False
         # The database's error when the session could not be read: raised by `unreadable`
         # once the error handlers can answer it (503), where Flask opens sessions they cannot.
@@ -77,6 +80,8 @@ class StoredSessions(SessionInterface):
             # what it follows is done, and only its notice is lost.
             if not 300 <= response.status_code < 400:
                 errors.make_busy(response, error)
+            if session.spent_link:
+                give_back(session.spent_link)
             return
         response.set_cookie(
             self.get_cookie_name(app),
@@ -88,6 +93,17 @@ class StoredSessions(SessionInterface):
             samesite=self.get_cookie_samesite(app),
             partitioned=self.get_cookie_partitioned(app),
         )
+
+
+def give_back(jti):
+    """Unspend a signed link whose session could not be stored: best effort, as the database
+    that refused the session may refuse this too (the link then stays spent, and the page
+    says to open the portal again from ColdSend)."""
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(delete(SpentLinkToken).where(SpentLinkToken.jti == jti))
+    except (OperationalError, PoolTimeout):
+        pass
 
 
 def unreadable():

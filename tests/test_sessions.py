@@ -7,8 +7,9 @@ from threading import Barrier, Thread
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
-from portal import create_app
+from portal import create_app, sessions
 from portal.extensions import db
 from portal.models import StoredSession, utcnow
 from portal.sessions import HEADER, PortalSession, store, token_hash
@@ -166,3 +167,23 @@ def test_with_every_pooled_connection_taken_a_page_says_busy_not_500(database_ur
 
     assert page.status_code == 503
     assert page.headers["Retry-After"]
+
+
+@pytest.mark.reliability(
+    "the session cannot be stored after the link was spent", "503; the same link opens it after"
+)
+def test_a_link_whose_session_could_not_be_stored_can_be_used_again(app, monkeypatch):
+    client, token = app.test_client(), link_token(app)
+    real_store = sessions.store
+
+    def busy_once(*args):
+        monkeypatch.setattr(sessions, "store", real_store)
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(sessions, "store", busy_once)
+    busy = client.get(f"/embed?token={token}")
+    again = client.get(f"/embed?token={token}")
+
+    assert busy.status_code == 503
+    assert again.status_code == 200
+    assert client.get(f"/embed?token={token}").status_code == 401  # then spent, as ever

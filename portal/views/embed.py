@@ -4,10 +4,10 @@ import functools
 from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, g, render_template, request, session
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import Unauthorized
 
-from .. import signed_links
+from .. import sessions, signed_links
 from ..errors import http_error
 from ..extensions import db
 from ..framing import embedding
@@ -33,8 +33,14 @@ def enter():
         page = render_template("embed/invalid_link.html", problem=str(problem), signed_in=signed_in)
         return page, 401
 
-    g.workspace = workspace_named_by(claims)
+    try:
+        g.workspace = workspace_named_by(claims)
+    except OperationalError:  # answered as busy: the same link must open it once it is not
+        db.session.rollback()
+        sessions.give_back(claims.jti)
+        raise
     session.regenerate()
+    session.spent_link = claims.jti
     session["workspace_id"] = g.workspace.id
     session["embedding"] = embedding(claims.embedding, current_app.config["FRAME_ANCESTORS"])
     # Not a redirect: in an iframe without cookies only this answer can hand the session token
