@@ -300,7 +300,10 @@ def test_no_service_principal_says_how_to_create_it_for_this_client_id(app, cust
 
         step = step_html(page, "client-id")
         assert "no service principal" in step
-        assert f"az ad sp create --id {client_id}" in step
+        command = f"az ad sp create --id {client_id}"
+        assert f'<code>{command}</code> <button type="button" class="copy"' in step
+        assert f'data-copy-text="{command}"' in step
+        assert "`" not in step
         assert "Change the Client ID" not in step
 
 

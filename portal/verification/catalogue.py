@@ -13,6 +13,9 @@ from .steps import Step
 
 @dataclass(frozen=True)
 class Guidance:
+    """What a code means and how to fix it. A fix's `backticked` text is a command, which the
+    page shows with a Copy button."""
+
     step: Step | None  # the guide step whose Troubleshooting lists it; None for faults
     summary: str  # what Azure said, in plain words
     meaning: str  # what it means for this step
@@ -111,7 +114,7 @@ NO_SERVICE_PRINCIPAL = Guidance(
         "Open Enterprise applications, set Application type to All applications and search for "
         "your app's Client ID, {client_id}.",
         "If nothing is found, create the service principal: in Azure Cloud Shell run "
-        "az ad sp create --id {client_id}",
+        "`az ad sp create --id {client_id}`",
         "Give it the Contributor role on the subscription (step 4), then verify again. If you "
         "created it in the last few minutes, Azure may still be copying it: wait and verify again.",
     ),
