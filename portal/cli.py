@@ -96,7 +96,10 @@ def verify_account(account_id, as_json):
 def verify_stored(account_id, as_json):
     account = db.session.get(AzureAccount, account_id)
     if account is None:
-        raise click.ClickException(f"No account {account_id}.")
+        raise click.ClickException(
+            f"No account {account_id}. Give its whole id: the last part of its page's address, "
+            "36 characters."
+        )
     verification, new = verifying.open_for(account, started_by="support")
     if not new:
         click.echo("A verification of this account is running already: its steps so far.", err=True)

@@ -97,6 +97,8 @@ def calendar(account, app_url=None):
     event.add("dtstamp", datetime.now().astimezone())
     event.add("dtstart", expires_on)
     event.add("dtend", expires_on + timedelta(days=1))
+    # A reminder, not an appointment: the day stays free in the customer's calendar.
+    event.add("transp", "TRANSPARENT")
     event.add("summary", f"Azure {what} for {account.name} expires")
     renew = {"secret": RENEW_SECRET, "certificate": RENEW_CERTIFICATE}[kind]
     steps = "\n".join(f"{n}. {step}" for n, step in enumerate(renew, 1))

@@ -164,6 +164,7 @@ def test_the_calendar_file_has_the_day_and_an_alarm_30_days_before(app, customer
     (alarm,) = event.walk("VALARM")
     assert alarm.decoded("trigger") == timedelta(days=-30)
     assert "Certificates & secrets" in str(event["description"])
+    assert event["transp"] == "TRANSPARENT"  # the day stays free
 
 
 @pytest.mark.parametrize("host", [None, "http://localhost:5001"])

@@ -117,7 +117,7 @@ def test_verify_account_of_an_unknown_id_says_so(app):
     result = app.test_cli_runner().invoke(args=["verify-account", "no-such-account"])
 
     assert result.exit_code == 1
-    assert "No account no-such-account." in result.output
+    assert "No account no-such-account. Give its whole id" in result.output
 
 
 def test_verify_checks_the_values_as_the_form_does_before_asking_azure(app, fake_azure):
