@@ -7,6 +7,7 @@ except, encrypted at rest, to ColdSend's own back end. Microsoft Entra ID accept
 the certificate (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -97,6 +98,9 @@ def make(common_name, days=VALID_DAYS, now=None):
     return describe(pem), private_key
 
 
+# Pages and the audit log ask an account for its certificate several times a request: read
+# each PEM once.
+@functools.lru_cache(maxsize=256)
 def describe(pem):
     """Read a PEM certificate as a Certificate. Raises ValueError if it is not one."""
     certificate = x509.load_pem_x509_certificate(pem.encode())

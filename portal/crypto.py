@@ -67,6 +67,13 @@ class KeyRing:
         """Tell whether `token` is sealed with the newest key."""
         return bytes(token)[1 : 1 + KEY_ID_SIZE] == self._newest
 
+    def reseal(self, token, *, context):
+        """`token` sealed again with the newest key for the same `context`; itself if it
+        already is. Raises SecretUnreadable as `decrypt` does."""
+        if self.is_current(token):
+            return token
+        return self.encrypt(self.decrypt(token, context=context), context=context)
+
 
 def _aad(header, context):
     return header + b"|" + context.encode()

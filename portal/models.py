@@ -157,7 +157,7 @@ class AzureAccount(db.Model):
     @property
     def credential_type(self):
         """How the app signs in: "certificate" (one the portal made) or "secret"."""
-        return "certificate" if self.client_certificate_pem else "secret"
+        return credential_type_of(self.client_certificate_pem)
 
     @property
     def certificate(self):
@@ -201,7 +201,7 @@ class AzureAccount(db.Model):
         """What `restore_previous_credential` goes back to: "secret", "certificate" or None."""
         if self.previous_credential_sealed is None:
             return None
-        return "certificate" if self.previous_certificate_pem else "secret"
+        return credential_type_of(self.previous_certificate_pem)
 
     def restore_previous_credential(self):
         """Sign in again with the secret or certificate kept by `keep_previous_credential`."""
@@ -234,28 +234,31 @@ class AzureAccount(db.Model):
     def reseal_credential(self):
         """Re-encrypt the secret or key, and any kept to go back to, with the newest key;
         return whether it needed it."""
-        ring, context = key_ring(), self._sealing_context
-        previous = self.previous_credential_sealed
-        if ring.is_current(self.credential_sealed) and (
-            previous is None or ring.is_current(previous)
-        ):
-            return False
-        self.credential_sealed = ring.encrypt(
-            ring.decrypt(self.credential_sealed, context=context), context=context
-        )
-        if previous is not None:
+        ring, before = key_ring(), (self.credential_sealed, self.previous_credential_sealed)
+        self.credential_sealed = ring.reseal(self.credential_sealed, context=self._sealing_context)
+        if self.previous_credential_sealed is not None:
             kept = _sealing_context(self.id, self.previous_certificate_pem)
-            self.previous_credential_sealed = ring.encrypt(
-                ring.decrypt(previous, context=kept), context=kept
+            self.previous_credential_sealed = ring.reseal(
+                self.previous_credential_sealed, context=kept
             )
-        return True
+        return (self.credential_sealed, self.previous_credential_sealed) != before
+
+
+# What each credential type is called on the page, in the calendar file and in flashes.
+CREDENTIAL_NAMES = {"secret": "client secret", "certificate": "certificate"}
+# What a sealed credential of each type is bound to, beside its account: a key cannot be
+# opened as a secret.
+SEALED_AS = {"secret": "client-secret", "certificate": "client-certificate-key"}
+
+
+def credential_type_of(certificate_pem):
+    """ "certificate" when there is a certificate (PEM), else "secret"."""
+    return "certificate" if certificate_pem else "secret"
 
 
 def _sealing_context(account_id, certificate_pem):
-    """What a sealed secret or private key is bound to: its account, and which of the two it is
-    (a key cannot be opened as a secret)."""
-    what = "client-certificate-key" if certificate_pem else "client-secret"
-    return f"azure-account:{account_id}:{what}"
+    """What a sealed secret or private key is bound to: its account, and which of the two."""
+    return f"azure-account:{account_id}:{SEALED_AS[credential_type_of(certificate_pem)]}"
 
 
 def progress_key(state, attempt, recheck_at, steps):

@@ -116,15 +116,14 @@ def reseal_all():
     return how many needed it. One no configured key opens is deleted: it can never be used."""
     ring, resealed = _ring(), 0
     for row in db.session.scalars(select(PendingCertificate)):
-        if ring.is_current(row.private_key_sealed):
-            continue
         context = _context(row.workspace_id, row.thumbprint)
         try:
-            key = ring.decrypt(row.private_key_sealed, context=context)
+            sealed = ring.reseal(row.private_key_sealed, context=context)
         except SecretUnreadable:
             db.session.delete(row)
             continue
-        row.private_key_sealed, resealed = ring.encrypt(key, context=context), resealed + 1
+        resealed += sealed != row.private_key_sealed
+        row.private_key_sealed = sealed
     return resealed
 
 

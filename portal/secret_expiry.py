@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 
 from .extensions import db
-from .models import AzureAccount, utcnow
-from .verification.catalogue import RENEW_CERTIFICATE, RENEW_SECRET
+from .models import CREDENTIAL_NAMES, AzureAccount, utcnow
+from .verification.catalogue import CATALOGUE, RENEWAL
 
 # Days before expiry that a reminder is sent; 0 once it has expired.
 REMINDERS = (60, 30, 15, 1, 0)
@@ -91,7 +91,7 @@ def calendar(account, app_url=None):
     (fewer when fewer are left: `alarm_days`). It links to the ColdSend app (`app_url`, when
     known), where the portal lives: opened alone, the portal has no session to show."""
     expires_on, kind = account.secret_expires_on, account.credential_type
-    what = {"secret": "client secret", "certificate": "certificate"}[kind]
+    what = CREDENTIAL_NAMES[kind]
     event = Event()
     event.add("uid", f"{account.id}-client-{kind}-{expires_on.isoformat()}@azure-connect")
     event.add("dtstamp", datetime.now().astimezone())
@@ -100,7 +100,7 @@ def calendar(account, app_url=None):
     # A reminder, not an appointment: the day stays free in the customer's calendar.
     event.add("transp", "TRANSPARENT")
     event.add("summary", f"Azure {what} for {account.name} expires")
-    renew = {"secret": RENEW_SECRET, "certificate": RENEW_CERTIFICATE}[kind]
+    renew = CATALOGUE[RENEWAL[kind][0]].fix  # the expired one's fix: how to replace it
     steps = "\n".join(f"{n}. {step}" for n, step in enumerate(renew, 1))
     event.add(
         "description",

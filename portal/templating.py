@@ -6,6 +6,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from . import audit, fast_path, framing, secret_expiry
+from .models import CREDENTIAL_NAMES
 from .verification import catalogue
 from .verification.clouds import cloud_from
 from .verification.steps import Step
@@ -30,6 +31,8 @@ def register(app):
     app.add_template_global([step for step in Step if step.in_guide], "guide_steps")
     app.add_template_global(Step.DRY_RUN, "dry_run_step")
     app.add_template_global(STEP_NAMES, "step_names")
+    app.add_template_global(catalogue.RENEWAL, "renewal_codes")
+    app.add_template_global(CREDENTIAL_NAMES, "credential_names")
     app.add_template_global(fast_path.commands, "cloud_shell_commands")
     app.add_template_global(secret_expiry.secret_status)
     app.add_template_global(audit.actor_name, "audit_actor")

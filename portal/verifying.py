@@ -17,15 +17,11 @@ from . import audit, changes, schedule, secret_expiry, webhooks
 from .crypto import SecretUnreadable
 from .extensions import db
 from .models import AzureAccount, StepResult, Verification, new_id, utcnow
-from .verification import checks, dry_run, run
+from .verification import catalogue, checks, dry_run, run
 from .verification.azure import AzureSession
 from .verification.clouds import cloud_from
 from .verification.codes import Code, may_be_propagating
 from .verification.steps import Step, StepState, VerificationState
-
-# The warning step 3 gives when what the app signs in with expires within 60 days, as the
-# list and the reminders count it.
-EXPIRES_SOON = {"secret": Code.SECRET_EXPIRES_SOON, "certificate": Code.CERTIFICATE_EXPIRES_SOON}
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +106,11 @@ def run_every_check(verification):
             recorder.start_over()
             dry_run = dry_run_of(verification, session)
             run.run_checks(session, account.subscription_id, recorder, dry_run)
+            # Warned from 60 days, as the list and the reminders count them.
             run.warn_of_expiry(
                 account.secret_expires_on,
                 recorder,
-                EXPIRES_SOON[account.credential_type],
+                catalogue.RENEWAL[account.credential_type][1],
                 days=secret_expiry.REMINDERS[0],
             )
         if verification.step(Step.COMMUNICATION_PROVIDER).state is StepState.WAITING:

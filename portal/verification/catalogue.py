@@ -628,6 +628,13 @@ def troubleshooting():
     }
 
 
+# Per credential type ("secret", "certificate"): the code of one that has expired, and of one
+# that expires soon. The first's fix is how to replace it.
+RENEWAL = {
+    "secret": (Code.SECRET_EXPIRED, Code.SECRET_EXPIRES_SOON),
+    "certificate": (Code.CERTIFICATE_EXPIRED, Code.CERTIFICATE_EXPIRES_SOON),
+}
+
 # The form fields a fix may send the customer back to, by the labels the form shows.
 FIELD_LABELS = {
     "tenant_id": "Tenant ID",

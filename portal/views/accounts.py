@@ -20,7 +20,7 @@ from ..extensions import db
 from ..forms import AccountForm, ConfirmForm, EditAccountForm
 from ..framing import queue_event
 from ..limits import makes_certificates, starts_verification
-from ..models import AzureAccount
+from ..models import CREDENTIAL_NAMES, AzureAccount
 from .embed import workspace_required
 
 bp = Blueprint("accounts", __name__)
@@ -240,12 +240,9 @@ def restore_previous_credential(account_id):
         account.restore_previous_credential()
         audit.record(account, "customer", "restored-previous", kind)
         db.session.commit()
-        flash(f"Went back to the previous {RESTORED[kind]}, and checking it again.")
+        flash(f"Went back to the previous {CREDENTIAL_NAMES[kind]}, and checking it again.")
         verify(account)
     return redirect(url_for("accounts.show", account_id=account.id), 303)
-
-
-RESTORED = {"secret": "client secret", "certificate": "certificate"}
 
 
 def verify(account):
