@@ -110,8 +110,8 @@ def main():
                 for name, taken in rounds.items()
             }
             idle = rss_kib(workers)
-            delays, held = asyncio.run(held_polls(app, port, workers, running, arguments))
-    report(arguments, delays, (held - idle) / arguments.pollers, throughput)
+            delays, held, unheld = asyncio.run(held_polls(app, port, workers, running, arguments))
+    report(arguments, delays, unheld, (held - idle) / arguments.pollers, throughput)
 
 
 def random_secrets():
@@ -218,7 +218,8 @@ def rss_kib(pids):
 
 
 async def get(port, path, token=None, connection=None):
-    """One GET over a keep-alive connection (opened if not given): status, body, connection."""
+    """One GET over a keep-alive connection (opened if not given): status, body, connection,
+    and its Retry-After in seconds (0 if none)."""
     reader, writer = connection or await asyncio.open_connection("127.0.0.1", port)
     session = f"X-Portal-Session: {token}\r\n" if token else ""
     writer.write(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{session}\r\n".encode())
@@ -226,13 +227,15 @@ async def get(port, path, token=None, connection=None):
     status = int(head.split(b" ", 2)[1])
     length = re.search(rb"(?i)content-length: *(\d+)", head)
     body = await reader.readexactly(int(length.group(1))) if length else b""
-    return status, body, (reader, writer)
+    retry_after = re.search(rb"(?i)retry-after: *(\d+)", head)
+    return status, body, (reader, writer), int(retry_after.group(1)) if retry_after else 0
 
 
 async def held_polls(app, port, workers, pollers, arguments):
     """Hold a long-poll per verification while a committer changes them; return the delays
-    from commit to answer (seconds) and the workers' RSS (KiB) with every poll held."""
-    committed, delays = {}, []
+    from commit to answer (seconds), the workers' RSS (KiB) with every poll held, and how
+    many answers held nothing."""
+    committed, delays, unheld = {}, [], []
     stop = threading.Event()
     committer = threading.Thread(
         target=commit_changes, args=(app, pollers, arguments.every_ms / 1000, committed, stop)
@@ -242,8 +245,13 @@ async def held_polls(app, port, workers, pollers, arguments):
     async def poll(poller):
         url, connection = poller["seen_url"], None
         while time.monotonic() < deadline:
-            status, body, connection = await get(port, url, poller["token"], connection)
-            if status == 200:
+            status, body, connection, retry_after = await get(
+                port, url, poller["token"], connection
+            )
+            if retry_after:  # not held (the process holds all it may): asked again later
+                unheld.append(poller["id"])
+                await asyncio.sleep(retry_after)
+            elif status == 200:
                 delays.append(time.monotonic() - committed[poller["id"]])
                 url = re.search(rb'hx-get="([^"]+)"', body).group(1).decode()
                 url = url.replace("&amp;", "&")
@@ -257,7 +265,7 @@ async def held_polls(app, port, workers, pollers, arguments):
     committer.join()
     for task in tasks:
         task.cancel()
-    return delays, held
+    return delays, held, len(unheld)
 
 
 def commit_changes(app, pollers, every, committed, stop):
@@ -292,14 +300,14 @@ async def hammer(port, path, token, arguments, seconds=1):
         connection = None
         while time.monotonic() < deadline:
             started = time.monotonic()
-            _, _, connection = await get(port, path, token, connection)
+            _, _, connection, _ = await get(port, path, token, connection)
             times.append(time.monotonic() - started)
 
     await asyncio.gather(*(client() for _ in range(arguments.clients)))
     return len(times) / seconds, max(times)
 
 
-def report(arguments, delays, per_poll_kib, throughput):
+def report(arguments, delays, unheld, per_poll_kib, throughput):
     threaded = arguments.worker_class == "gthread"
     print(f"gunicorn {arguments.worker_class}", end="")
     print(f", {arguments.threads} threads per worker" if threaded else "")
@@ -312,6 +320,10 @@ def report(arguments, delays, per_poll_kib, throughput):
         )
     else:
         print(f"{arguments.pollers} held polls: no answer at all")
+    print(
+        f"answers that held nothing (204 with Retry-After: no hold left in that process; the "
+        f"page, as this client, asks again after it): {unheld}"
+    )
     print(f"memory per held poll: {per_poll_kib:.0f} KiB")
     bare, _, bare_cpu = throughput["bare Flask endpoint"]
     for name, (rate, slowest, cpu) in throughput.items():

@@ -97,6 +97,7 @@ def load(environ, instance_path):
         "TRUSTED_HOSTS": trusted_hosts(environ.get("PORTAL_HOSTS", ""), production),
         **rate_limits(environ),
         "PROXIES": proxies(environ.get("PORTAL_PROXIES", "")),
+        "WEB_THREADS": web_threads(environ),
         # A held poll takes a web thread: a quarter of them stays free for pages and clicks.
         "POLL_HOLDS": web_threads(environ) * 3 // 4,
         "REVERIFY_EVERY": reverify_every(environ.get("PORTAL_REVERIFY_EVERY", "")),

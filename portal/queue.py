@@ -19,7 +19,8 @@ _making = threading.Lock()
 
 
 def connection():
-    """The app's Redis client, made once per app (connections are made when first used).
+    """The app's Redis client, made once per app (connections are made when first used), with
+    room for a connection in each of the process's threads (WEB_THREADS).
 
     Made under a lock: of two clients made at once by two threads, the one dropped would
     close, as it is collected, the connections the other's callers were using."""
@@ -30,7 +31,12 @@ def connection():
         redis = current_app.extensions.get("redis")
         if redis is None:
             redis = Redis.from_url(
-                current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
+                current_app.config["REDIS_URL"],
+                socket_connect_timeout=2,
+                socket_timeout=5,
+                # A held poll keeps a connection for its whole hold: redis-py's default of
+                # 100 refused the polls held past it, while the threads could hold more.
+                max_connections=max(100, current_app.config["WEB_THREADS"]),
             )
             current_app.extensions["redis"] = redis
     return redis

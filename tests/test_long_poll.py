@@ -4,6 +4,7 @@ committed, not a polling interval later, and a poll that waits holds nothing but
 import re
 import threading
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
@@ -328,3 +329,12 @@ def test_a_poll_without_seen_ends_a_stale_verification_at_once(app, customer):
 
     assert response.status_code == 200 and time.monotonic() - started < 2
     assert verification_state(response.text) == "error"  # interrupted, with a retry
+
+
+def test_a_process_holds_as_many_polls_as_its_threads_allow(app):
+    # redis-py's pool stops at 100 connections unless told otherwise, and each held poll keeps
+    # one: polls past the 100th were answered "not held" while threads were free for them.
+    app.config.update(WEB_THREADS=200, POLL_HOLDS=150, POLL_HOLDS_PER_SESSION=150)
+    with app.app_context(), ExitStack() as holding:
+        for n in range(150):
+            holding.enter_context(changes.listening(f"verification-{n}", 1, holder="one"))
