@@ -1,5 +1,7 @@
 """Response headers that keep the portal's pages private and its scripts our own."""
 
+import functools
+
 from flask import current_app, g, request
 
 
@@ -22,6 +24,7 @@ def add_security_headers(response):
     return response
 
 
+@functools.cache  # every answer asks, with one of a few sets of arguments
 def security_headers(frame_ancestors, frame_src="'none'", production=False):
     """The headers every answer carries, the app's and the web server's own: {name: value}."""
     headers = {

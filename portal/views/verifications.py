@@ -137,8 +137,13 @@ STALE = object()
 
 def progress(account_id, verification_id):
     """The verification's progress key as the database has it now, and whether it runs, in
-    one read; (STALE, True) once it is stale."""
-    rows = db.session.execute(PROGRESS, named(account_id, verification_id)).all()
+    one read; (STALE, True) once it is stale.
+
+    Read on a connection of its own, given back at once: each read is fresh, a held poll
+    holds none while it waits, and the ORM's session, which a poll never needs, would cost a
+    204 a quarter of its time."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(PROGRESS, named(account_id, verification_id)).all()
     if not rows:
         abort(404)
     first = rows[0]
@@ -168,10 +173,8 @@ def after_next_change(account_id, verification_id, seen):
         holder=session.token,
         client=request.environ.get("gunicorn.socket"),
     ) as next_change:
-        db.session.rollback()  # read again now that no change can go unheard
-        key, running = progress(account_id, verification_id)
+        key, running = progress(account_id, verification_id)  # now no change goes unheard
         while key == seen and running:
-            db.session.rollback()  # nothing held while waiting, and the next read is fresh
             changed = next_change()
             # Read again even when nothing was announced: it may have gone meanwhile (404).
             key, running = progress(account_id, verification_id)
