@@ -7,16 +7,19 @@ and, under /bare, a Flask app whose one route answers "ok". Then:
 1. Held polls: --pollers clients each hold a long-poll on their own running verification for
    --seconds, while a committer changes one verification every --every-ms and commits, as the
    worker does. Printed: the delay from each commit to its poll's answer (p50, p99; goal p99
-   under 50 ms), and the workers' memory per held poll (RSS held minus RSS idle, divided).
-2. Immediate answers: --clients keep-alive clients for --seconds each against /bare, the panel
-   of a finished verification (200), and a poll of it that has seen its final state (204).
+   under 50 ms), how many answers held nothing (204 with Retry-After, waited out as the page
+   does), and the workers' memory per held poll (RSS held minus RSS idle, divided).
+2. Immediate answers: --clients keep-alive clients for --seconds each against /bare, the
+   portal's floor (/floor: a session opened, nothing else), the panel of a finished
+   verification (200), and a poll of it that has seen its final state (204).
    Printed: requests per second and the ratio to /bare (goal: at least 0.5), and the server
    CPU time per answer, whose ratio is the throughput ratio of a CPU-bound server: the
    client runs on the same machine, so requests per second move with its share of the CPU,
    and with the machine's noise, much more than CPU per answer does.
 
-Each of the 2 workers gets threads enough to hold its share of the polls (PORTAL_WEB_THREADS,
-of which polls may take three quarters), unless --threads says otherwise.
+Each of the 2 workers gets threads enough to hold its share of the polls and a quarter more,
+as gunicorn's processes do not share connections evenly (PORTAL_WEB_THREADS, of which polls
+may take three quarters), unless --threads says otherwise.
 
 Usage: .venv/bin/python benchmarks/polls.py [--worker-class gthread|gevent] [--threads N]
 """
@@ -49,15 +52,19 @@ from portal import config, create_app, sessions  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Verification, utcnow  # noqa: E402
 from portal.verification.steps import Step, StepState  # noqa: E402
+from portal.views.embed import in_workspace_session  # noqa: E402
 from tests.servers import free_port, redis_server, wait_for  # noqa: E402
 
 WORKERS = 2
 
 
 def served():
-    """What gunicorn serves: the portal (wsgi.py), and a bare Flask app under /bare."""
+    """What gunicorn serves: the portal (wsgi.py), and a bare Flask app under /bare. The
+    portal also answers /floor: 204 once its session is open, and nothing else; what any
+    answer to an open session costs before the view does its own work."""
     from wsgi import app as portal
 
+    portal.add_url_rule("/floor", "floor", in_workspace_session(lambda: ("", 204)))
     bare = Flask("bare")
     bare.add_url_rule("/", "ok", lambda: "ok")
     return DispatcherMiddleware(portal, {"/bare": bare})
@@ -89,6 +96,7 @@ def main():
         with serving(environment, arguments) as (port, workers):
             targets = {
                 "bare Flask endpoint": ("/bare/", None),
+                "floor: session open, 204": ("/floor", finished["token"]),
                 "finished panel (200)": (finished["url"], finished["token"]),
                 "nothing new, finished (204)": (finished["seen_url"], finished["token"]),
             }
@@ -166,8 +174,10 @@ class serving:
             "--worker-connections",
             "1000",
         ]
-        # Held polls may take 3/4 of a worker's threads (portal/config.py): every poll held.
-        threads = arguments.threads or math.ceil(arguments.pollers / WORKERS / 0.75) + 1
+        # Held polls may take 3/4 of a worker's threads (portal/config.py), and the processes
+        # accept unevenly (112 and 88 of 200 connections, seen): every poll held.
+        share = arguments.pollers / WORKERS * 1.25
+        threads = arguments.threads or math.ceil(share / 0.75) + 1
         environment = {**environment, "WEB_CONCURRENCY": str(WORKERS)}
         environment["PORTAL_WEB_THREADS"] = str(threads)
         arguments.threads = threads
