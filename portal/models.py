@@ -269,6 +269,14 @@ def progress_key(state, attempt, recheck_at, steps):
     return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
 
 
+def shown_version(account, verification):
+    """The fingerprint of what a finished panel or list cell shows of `account`, whose last
+    verification is `verification`: that verification and its progress, the account's
+    values as last changed, and the day (expiry counts in days): 16 hex digits."""
+    shown = [verification.id, verification.progress_key, str(account.updated_at), str(date.today())]
+    return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
+
+
 class Verification(db.Model):
     """One run of the checks for an account; the database, not RQ, keeps its outcome."""
 

@@ -6,7 +6,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from . import audit, fast_path, framing, secret_expiry
-from .models import CREDENTIAL_NAMES
+from .models import CREDENTIAL_NAMES, shown_version
 from .verification import catalogue
 from .verification.clouds import cloud_from
 from .verification.steps import Step
@@ -37,6 +37,7 @@ def register(app):
     app.add_template_global(secret_expiry.secret_status)
     app.add_template_global(audit.actor_name, "audit_actor")
     app.add_template_global(audit.ACTIONS, "audit_actions")
+    app.add_template_global(shown_version)
 
 
 # Each step as staff read it in reports: "3 · Client secret or certificate", "Dry run".

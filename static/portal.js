@@ -210,14 +210,17 @@
   // when one ends: after "nothing changed yet" (204) at once or after its Retry-After (a
   // server that cannot hold it now), and after a pause when the request failed (network or
   // server down), so that an outage never turns into a flood of requests.
-  const isPoll = (elt) => elt.hasAttribute("data-verification-id") && elt.hasAttribute("hx-get");
+  const asksForNews = (elt) => elt.hasAttribute("data-verification-id") && elt.hasAttribute("hx-get");
+  const isPoll = (elt) => asksForNews(elt) && elt.getAttribute("hx-trigger").includes("again");
   const passing = (status) => status === 0 || status === 429 || status >= 500;
   // A passing failure (the network, a restart, a busy database) keeps the panel as it was.
   // A poll's new panel keeps the focus where it was in the old one: on the verdict, or on the
   // button of the same name (the poll that follows a click replaces the panel at once).
   let focusedInPanel = null;
   document.addEventListener("htmx:beforeSwap", (event) => {
-    if (!isPoll(event.detail.elt)) return;
+    // The element that asked, not the target (detail.elt): a click's form targets the panel too,
+    // and its notice (a rate limit, a busy database) must show.
+    if (!asksForNews(event.detail.requestConfig.elt)) return;
     if (passing(event.detail.xhr.status)) event.detail.shouldSwap = false;
     const focused = document.activeElement;
     if (event.detail.shouldSwap && event.detail.elt.contains(focused)) focusedInPanel = focused.textContent.trim();
@@ -230,6 +233,13 @@
     sayConnectionLost(panel, xhr.status === 0);
     const pause = Number(xhr.getResponseHeader("Retry-After")) || (xhr.status === 204 ? 0 : 2);
     setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), pause * 1000);
+  });
+  // A finished panel or list cell holds no poll (it would take a server thread for every page
+  // left open): it asks once whenever the page is shown again, for what another tab or person
+  // did meanwhile (Verify again, an edit).
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible") return;
+    document.querySelectorAll('[data-verification-id][hx-trigger="shown"]').forEach((elt) => htmx.trigger(elt, "shown"));
   });
   // While the network is gone the panel says so, under its verdict, until a poll gets through.
   function sayConnectionLost(panel, lost) {

@@ -17,7 +17,14 @@ from portal.extensions import db
 from portal.models import AzureAccount, Verification, utcnow
 from portal.verification.steps import Step, StepState
 
-from .conftest import VALID_ACCOUNT, add_account, link_token, running_worker, work_off
+from .conftest import (
+    VALID_ACCOUNT,
+    add_account,
+    csrf_token,
+    link_token,
+    running_worker,
+    work_off,
+)
 from .test_browser import fill
 from .test_verification import GOOD, markers, verification_state
 
@@ -102,13 +109,14 @@ def test_a_waiting_poll_holds_no_database_connection(app, customer):
     assert during == before
 
 
-def test_the_final_state_reaches_a_held_poll_and_carries_no_trigger(app, customer, worker):
+def test_the_final_state_reaches_a_held_poll_and_polls_no_more(app, customer, worker):
     app.config["POLL_HOLD"] = 10
     account_id = add_account(customer, **GOOD)
     url = poll_url(customer, account_id)
 
     deadline = time.monotonic() + 20
-    while (response := customer.get(url)).status_code == 200 and "hx-trigger" in response.text:
+    polls = 'hx-trigger="load, again"'
+    while (response := customer.get(url)).status_code == 200 and polls in response.text:
         url = re.search(r'hx-get="([^"]+)"', response.text).group(1).replace("&amp;", "&")
         assert time.monotonic() < deadline
 
@@ -315,7 +323,7 @@ def test_the_list_follows_a_running_check_to_its_end_without_a_reload(
     work_off(app)
 
     expect(cell).to_have_text("Verified")
-    expect(cell).not_to_have_attribute("hx-get", re.compile(".*"))  # done: it polls no more
+    expect(cell).to_have_attribute("hx-trigger", "shown")  # done: it polls no more
     expect(page.locator(f"#last-passed-{account_id}")).not_to_have_text("Never")
 
 
@@ -342,3 +350,64 @@ def test_a_process_holds_as_many_polls_as_its_threads_allow(app):
     with app.app_context(), ExitStack() as holding:
         for n in range(150):
             holding.enter_context(changes.listening(f"verification-{n}", 1, holder="one"))
+
+
+def shown_check_url(page, account_id):
+    """The URL a finished panel or list cell asks when its page is shown again."""
+    pattern = rf'hx-get="(/accounts/{account_id}/verifications/latest[^"]+)"'
+    return re.search(pattern, page).group(1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("part", ["", "&part=status"])
+def test_a_finished_panel_shown_again_brings_what_another_tab_did_meanwhile(app, customer, part):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    url = shown_check_url(customer.get(f"/accounts/{account_id}").text, account_id) + part
+    assert customer.get(url).status_code == 204  # nothing changed since the page was made
+
+    token = csrf_token(customer, f"/accounts/{account_id}")  # another tab: Verify again
+    customer.post(f"/accounts/{account_id}/verifications", data={"csrf_token": token})
+    work_off(app)
+    answer = customer.get(url)
+
+    with app.app_context():
+        newest = db.session.get(AzureAccount, account_id).last_verification
+    assert answer.status_code == 200 and f'data-verification-id="{newest.id}"' in answer.text
+    assert customer.get(shown_check_url(answer.text, account_id) + part).status_code == 204
+
+
+def test_a_finished_panel_shown_again_brings_an_edit_made_meanwhile(app, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    url = shown_check_url(customer.get(f"/accounts/{account_id}").text, account_id)
+
+    with app.app_context():  # another tab replaced the secret: the result no longer speaks for it
+        db.session.get(AzureAccount, account_id).set_client_secret("a-new-secret-value")
+        db.session.commit()
+    answer = customer.get(url)
+
+    assert answer.status_code == 200 and "Your changes are not checked yet" in answer.text
+
+
+def test_a_second_tab_shows_what_the_first_did_when_it_is_shown_again(
+    app, live_server, customer, page
+):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+    second = page.context.new_page()
+    second.goto(f"{live_server}/accounts/{account_id}")
+    first_check = second.locator("#verification").get_attribute("data-verification-id")
+
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify again").click()
+    work_off(app)
+    expect(page.locator("#verification")).to_have_attribute("data-verification-state", "passed")
+    newest = page.locator("#verification").get_attribute("data-verification-id")
+    assert newest != first_check
+    second.bring_to_front()
+    # Headless Chromium keeps every page visible: the event is what a tab switch sends.
+    second.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+
+    expect(second.locator("#verification")).to_have_attribute("data-verification-id", newest)

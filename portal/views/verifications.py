@@ -18,7 +18,14 @@ from .. import changes, jobs, verifying
 from ..extensions import db
 from ..forms import ConfirmForm
 from ..limits import starts_verification
-from ..models import AzureAccount, StepResult, Verification, progress_key, utcnow
+from ..models import (
+    AzureAccount,
+    StepResult,
+    Verification,
+    progress_key,
+    shown_version,
+    utcnow,
+)
 from .accounts import account_or_404, verify
 from .embed import in_workspace_session, workspace_required
 
@@ -83,8 +90,27 @@ def status(account_id, verification_id):
             return "", 204, {"Retry-After": "1"}
     if key == seen:
         return "", 204
-    account, verification = current(account_id, verification_id)
-    if request.args.get("part") == "status":  # the list's status cell, not the whole panel
+    return answer_poll(*current(account_id, verification_id))
+
+
+@bp.get("/latest")
+@workspace_required
+def latest(account_id):
+    """Serve the account's panel (or the list's cell, `part=status`) as it is now, if it
+    differs from the `seen` version (models.shown_version); else 204. A page asks when it is
+    shown again, so what another tab or person did meanwhile (Verify again, an edit) shows
+    there too: a finished panel holds no poll, which would take a thread for every page left
+    open."""
+    account = account_or_404(account_id)
+    verification = verifying.expire_if_stale(account.last_verification)
+    if verification is None or shown_version(account, verification) == request.args.get("seen"):
+        return "", 204
+    return answer_poll(account, verification)
+
+
+def answer_poll(account, verification):
+    """The panel, or the list's status cell where the poll asked for it (`part=status`)."""
+    if request.args.get("part") == "status":
         cell = render_template("accounts/_status_cell.html", account=account)
         return cell + render_template("accounts/_last_passed.html", account=account, oob=True)
     return panel_response(account, verification)
