@@ -88,13 +88,14 @@ def create_app(test_config=None):
     with app.app_context():
         database.configure(db.engine, app.config["DATABASE_BUSY_TIMEOUT"])
 
-    from .views import accounts, api, dev, embed, staff, verifications
+    from .views import accounts, api, dev, embed, guide, staff, verifications
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(verifications.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(guide.bp)
     if app.config["PORTAL_ENV"] != "production":
         app.register_blueprint(dev.bp)
     app.url_value_preprocessor(refuse_unprintable_values)

@@ -360,3 +360,16 @@ def test_a_newcomer_connects_with_a_certificate_inside_a_cookieless_iframe(
     expect(panel).to_have_attribute("data-verification-state", "passed", timeout=20_000)
     expect(portal.locator("#step-3")).to_contain_text(thumbprint)
     expect(portal.get_by_role("link", name="Replace the certificate")).to_be_visible()
+
+
+def test_the_known_problems_load_when_opened_inside_a_cookieless_iframe(
+    app, https_port, strict_context
+):
+    page, portal = at_the_host(strict_context, https_port)
+    expect(portal.get_by_label("Account Name", exact=True)).to_be_visible()
+    assert portal.locator("#troubleshooting").count() == 0  # not sent with the form
+
+    portal.get_by_text("All known problems and their fixes").click()
+
+    expect(portal.locator("#troubleshooting")).to_contain_text("AADSTS7000215")
+    expect(portal.get_by_role("heading", name="Troubleshooting", level=3)).to_be_visible()
