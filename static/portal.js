@@ -214,17 +214,61 @@
   const isPoll = (elt) => asksForNews(elt) && elt.getAttribute("hx-trigger").includes("again");
   const passing = (status) => status === 0 || status === 429 || status >= 500;
   // A passing failure (the network, a restart, a busy database) keeps the panel as it was.
-  // A poll's new panel keeps the focus where it was in the old one: on the verdict, or on the
-  // button of the same name (the poll that follows a click replaces the panel at once).
-  let focusedInPanel = null;
+  // News the customer did not ask for by a click (a re-check, the result) replaces the whole
+  // panel, so it keeps the reader's place by hand (the poll that follows a click replaces the
+  // panel at once, and keeps it too): the focus, the instructions they opened ("How to do it
+  // in Azure"), and the step they were reading, where it was on the screen.
+  let readersPlace = null;
   document.addEventListener("htmx:beforeSwap", (event) => {
     // The element that asked, not the target (detail.elt): a click's form targets the panel too,
     // and its notice (a rate limit, a busy database) must show.
     if (!asksForNews(event.detail.requestConfig.elt)) return;
     if (passing(event.detail.xhr.status)) event.detail.shouldSwap = false;
-    const focused = document.activeElement;
-    if (event.detail.shouldSwap && event.detail.elt.contains(focused)) focusedInPanel = focused.textContent.trim();
+    if (event.detail.shouldSwap) readersPlace = placeIn(event.detail.elt);
   });
+  document.addEventListener("htmx:afterSwap", () => {
+    if (readersPlace) goBackTo(readersPlace);
+    readersPlace = null;
+  });
+  // An element of the panel as the next panel will have it: the nearest element with an id
+  // around it, and which of the elements there of its kind and words it is ("Copy" buttons are
+  // many, each in a step of its own).
+  function keyOf(element) {
+    const scope = element.parentElement.closest("[id]");
+    const alike = [...scope.querySelectorAll(element.tagName)].filter((e) => e.textContent === element.textContent);
+    return { scope: scope.id, tag: element.tagName, text: element.textContent, nth: alike.indexOf(element) };
+  }
+  function find(key) {
+    const scope = document.getElementById(key.scope);
+    return scope && [...scope.querySelectorAll(key.tag)].filter((e) => e.textContent === key.text)[key.nth];
+  }
+  function placeIn(panel) {
+    const focused = panel.contains(document.activeElement) && document.activeElement !== panel ? document.activeElement : null;
+    // The step the reader has on screen: the first one whose end is below the top.
+    const step = window.scrollY > 0 && [...panel.querySelectorAll(".journey-step")].find((e) => e.getBoundingClientRect().bottom > 0);
+    return {
+      focus: focused && (focused.id ? { id: focused.id } : keyOf(focused)),
+      // Where to put it if it is gone: its step's heading, or the verdict's.
+      fallback: focused && (focused.closest(".journey-step")?.id ? `#${focused.closest(".journey-step").id} h2` : focused.closest(".verdict") && ".verdict h2"),
+      opened: [...panel.querySelectorAll("details[open]")].map(keyOf),
+      shown: step ? { id: step.id, top: step.getBoundingClientRect().top } : null,
+    };
+  }
+  function goBackTo(place) {
+    place.opened.map(find).forEach((details) => details?.setAttribute("open", ""));
+    if (place.shown) {
+      const step = document.getElementById(place.shown.id);
+      if (step) window.scrollBy(0, step.getBoundingClientRect().top - place.shown.top);
+    }
+    if (!place.focus) return;
+    // Gone with the news (Stop waiting once the wait is over, a verdict's words): its step's
+    // heading, or the new verdict, instead.
+    const focus = (place.focus.id ? document.getElementById(place.focus.id) : find(place.focus))
+      || (place.fallback && document.querySelector(`#verification ${place.fallback}`));
+    if (!focus) return;
+    if (focus.tabIndex < 0 && !focus.matches("a, button, input, summary")) focus.tabIndex = -1;
+    focus.focus({ preventScroll: true });
+  }
   document.addEventListener("htmx:afterRequest", (event) => {
     const panel = event.detail.elt;
     if (!isPoll(panel) || !panel.isConnected) return;
@@ -278,13 +322,8 @@
       tellWhere(event.detail.target);
     } else if (clickedInPanel) {
       focusAfterClick();
-    } else if (focusedInPanel !== null) {
-      const panel = document.getElementById("verification");
-      const same = [...(panel?.querySelectorAll("h2, button") || [])].find((e) => e.textContent.trim() === focusedInPanel);
-      (same || panel?.querySelector(".verdict h2"))?.focus();
     }
     clickedInPanel = false;
-    focusedInPanel = null;
   });
   // A panel replaced by a click's answer (Verify again, Stop waiting), or a page left, lets go of
   // its held poll, so the server's thread is free at once. Aborted here, not with htmx:abort:
@@ -317,11 +356,15 @@
     arrive();
     new ResizeObserver(tellHeight).observe(document.body);
   });
+  // New content shows its button and local times before it is first painted (after the swap,
+  // not the settle 20 ms later), so it does not move again under the reader.
+  document.addEventListener("htmx:afterSwap", () => {
+    offerDone();
+    showLocalTimes();
+  });
   document.addEventListener("htmx:afterSettle", () => {
     tellQueuedEvents();
     tellVerification();
-    offerDone();
-    showLocalTimes();
     arrive();
   });
 })();

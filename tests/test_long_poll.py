@@ -411,3 +411,29 @@ def test_a_second_tab_shows_what_the_first_did_when_it_is_shown_again(
     second.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
 
     expect(second.locator("#verification")).to_have_attribute("data-verification-id", newest)
+
+
+@pytest.mark.parametrize("width", [400, 1280])
+def test_news_the_customer_did_not_click_for_keeps_their_place(
+    app, live_server, customer, page, width
+):
+    app.config.update(RECHECK_DELAYS=(60,), POLL_HOLD=5)
+    account_id = add_account(customer, **{**GOOD, "client_id": azure.APP_NO_ROLE})
+    work_off(app)  # step 4 waits for the role
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/accounts/{account_id}")
+    page.locator("#step-4 summary").first.click()  # "How to do it in Azure", to follow it
+    copy = page.locator("#step-5").get_by_role("button", name=re.compile("Copy"))
+    copy.focus()
+    page.locator("#step-5").evaluate("step => window.scrollTo(0, step.offsetTop)")
+    where = "document.getElementById('step-5').getBoundingClientRect().top"
+    top = page.evaluate(where)
+
+    record(app, account_id, Step.TENANT_ID, StepState.RUNNING)  # a re-check starts: news
+
+    expect(page.locator('[data-step="tenant-id"]')).to_have_attribute("data-state", "running")
+    expect(page.locator("#step-4 details").first).to_have_attribute("open", "")
+    expect(copy).to_be_focused()
+    assert abs(page.evaluate(where) - top) <= 1
+
