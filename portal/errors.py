@@ -3,7 +3,7 @@
 import math
 import time
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request, session, url_for
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -101,12 +101,17 @@ def http_error(error):
         code = error.name.lower().replace(" ", "_")
         return jsonify(error={"code": code, "message": error.description}), error.code
     title, advice = MESSAGES.get(error.code, (error.name, error.description))
+    # Within a session, a way on from what is gone (an account deleted in another tab), so the
+    # iframe is never a dead end.
+    signed_in = session.get("workspace_id")
+    way_on = url_for("accounts.index") if error.code == 404 and signed_in else None
     if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
         # A part of the page asked (the live panel, a click in it), not a link: what the page
         # shows is gone or closed to this session, so the page gives way to why.
-        notice = render_template("errors/_notice.html", title=title, advice=advice)
+        notice = render_template("errors/_notice.html", title=title, advice=advice, way_on=way_on)
         return notice, error.code, {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"}
-    return render_template("errors/error.html", title=title, advice=advice), error.code
+    page = render_template("errors/error.html", title=title, advice=advice, way_on=way_on)
+    return page, error.code
 
 
 # How long a customer is asked to wait when the database is busy.

@@ -437,3 +437,16 @@ def test_news_the_customer_did_not_click_for_keeps_their_place(
     expect(copy).to_be_focused()
     assert abs(page.evaluate(where) - top) <= 1
 
+
+def test_a_page_whose_account_was_deleted_elsewhere_offers_a_way_on(app, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    url = shown_check_url(customer.get(f"/accounts/{account_id}").text, account_id)
+    with app.app_context():  # deleted in another tab
+        db.session.execute(db.delete(AzureAccount).where(AzureAccount.id == account_id))
+        db.session.commit()
+
+    answer = customer.get(url, headers={"HX-Request": "true"})
+
+    assert answer.status_code == 404 and answer.headers["HX-Retarget"] == "#main"
+    assert "Go to all your accounts" in answer.text
