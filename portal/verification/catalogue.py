@@ -525,9 +525,9 @@ CATALOGUE = {
     **dict.fromkeys(sorted(COLDSEND_SIDE), COLDSEND_FAULT),
     Code.AZURE_UNAVAILABLE: Guidance(
         None,
-        "Azure did not answer.",
-        "Nothing is wrong with your values as far as we know: Azure answered with an error of "
-        "its own. Try again in a minute.",
+        "Azure had a passing fault.",
+        "Nothing is wrong with your values as far as we know: Azure answered that it failed on "
+        "its side. Try again in a minute.",
     ),
     **dict.fromkeys(
         (Code.ENTRA_UNAVAILABLE, Code.ENTRA_RETRYABLE, Code.ENTRA_BUDGET_EXCEEDED),
