@@ -13,7 +13,10 @@
       if (event.origin !== portalOrigin || event.source !== frame.contentWindow) return;
       const message = event.data;
       if (!message || message.source !== "coldsend-azure-connect") return;
-      if (message.type === "resize") frame.style.height = `${message.height}px`;
+      // The height is the content's: the frame's own border comes on top, or a wheel turned over
+      // it scrolls those few pixels inside before the page moves.
+      const border = frame.offsetHeight - frame.clientHeight;
+      if (message.type === "resize") frame.style.height = `${message.height + border}px`;
       if (message.type === "scroll-to") {
         window.scrollTo({ top: frame.getBoundingClientRect().top + window.scrollY + message.top });
       }
