@@ -4,6 +4,8 @@ import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fake_azure import scenarios as azure
+from portal.extensions import db
+from portal.models import Verification
 
 from .conftest import (
     API_AUTH,
@@ -214,3 +216,41 @@ def test_a_limit_met_by_a_click_in_the_page_is_told_above_it_and_the_page_stays(
     )
     assert refused.text.strip().startswith('<p class="notice notice--warning" role="alert">')
     assert "<html" not in refused.text
+
+
+# Every route a session opens, with the method it takes: ACC and VER are filled in.
+SESSION_ROUTES = [
+    ("GET", "/"),
+    ("GET", "/accounts/new"),
+    ("POST", "/accounts/new"),
+    ("GET", "/accounts/ACC/edit"),
+    ("POST", "/accounts/ACC/edit"),
+    ("POST", "/accounts/ACC/verifications"),
+    ("POST", "/accounts/ACC/certificates"),
+    ("POST", "/accounts/ACC/previous-credential"),
+    ("GET", "/accounts/ACC/verifications/VER?seen=x"),
+    ("GET", "/accounts/ACC/verifications/latest?seen=x"),
+    ("POST", "/accounts/ACC/verifications/VER/provider-registration"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), SESSION_ROUTES)
+def test_session_token_guesses_are_limited_on_every_route(app, customer, method, url):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    with app.app_context():
+        verification_id = db.session.scalars(db.select(Verification.id)).first()
+    url = url.replace("ACC", account_id).replace("VER", verification_id)
+    limit(app, "SESSION_GUESSES", "3 per minute")
+    # A form without its CSRF token is refused before any session is looked at: off here, so
+    # the count is shown to hold behind every route on its own.
+    app.config["WTF_CSRF_ENABLED"] = False
+    attacker = app.test_client()
+
+    answers = [
+        attacker.open(url, method=method, headers={"X-Portal-Session": f"guess-{n}"})
+        for n in range(4)
+    ]
+
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    assert customer.get("/accounts/new").status_code == 200  # an open session is never refused

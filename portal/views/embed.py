@@ -8,10 +8,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import Unauthorized
 
 from .. import sessions, signed_links
-from ..errors import http_error
+from ..errors import http_error, too_many
 from ..extensions import db
 from ..framing import embedding
-from ..limits import counts_failed_sessions, limiter, setting
+from ..limits import limiter, session_guessed, setting
 from ..models import SpentLinkToken, Workspace, utcnow
 
 bp = Blueprint("embed", __name__)
@@ -80,17 +80,17 @@ def workspace_named_by(claims):
 
 
 def in_workspace_session(view):
-    """Serve `view` only within a workspace session; its workspace's id goes into `g`."""
+    """Serve `view` only within a workspace session; its workspace's id goes into `g`. Without
+    one, the request counts as a guess of a session token (limits.session_guessed)."""
 
     @functools.wraps(view)
     def wrapped(**kwargs):
         g.workspace_id = session.get("workspace_id")
         if not g.workspace_id:
-            # Returned, not raised: the rate limit counts the 401 answers it sees.
-            return http_error(Unauthorized())
+            return too_many(None) if session_guessed() else http_error(Unauthorized())
         return view(**kwargs)
 
-    return counts_failed_sessions(wrapped)
+    return wrapped
 
 
 def workspace_required(view):
