@@ -136,8 +136,10 @@ class AzureAccount(db.Model):
 
     @property
     def last_verified_at(self):
-        passed = self.verifications.filter_by(state=VerificationState.PASSED).first()
-        return passed.finished_at if passed else None
+        # The column, not a Verification: one loaded earlier in the request may have been
+        # finished by the worker since, and the session would hand back its stale copy.
+        passed = self.verifications.filter_by(state=VerificationState.PASSED)
+        return passed.with_entities(Verification.finished_at).limit(1).scalar()
 
     @staticmethod
     def name_key_for(name):

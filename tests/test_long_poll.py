@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from redis import Redis
 
 from fake_azure import scenarios as azure
-from portal import changes, queue
+from portal import changes, queue, verifying
 from portal.extensions import db
 from portal.models import AzureAccount, Verification, utcnow
 from portal.verification.steps import Step, StepState
@@ -450,3 +450,85 @@ def test_a_page_whose_account_was_deleted_elsewhere_offers_a_way_on(app, custome
 
     assert answer.status_code == 404 and answer.headers["HX-Retarget"] == "#main"
     assert "Go to all your accounts" in answer.text
+
+
+def finish_elsewhere(app, verification_id):
+    """Finish a verification as passed from another session, as the worker does."""
+    with app.app_context():
+        verification = db.session.get(Verification, verification_id)
+        for row in verification.steps:
+            row.state = StepState.PASSED
+        verification.finish()
+        db.session.commit()
+
+
+@pytest.fixture
+def running_after_a_pass(app, customer):
+    """An account that passed once, checked again now: (account id, the running check's id)."""
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    token = csrf_token(customer, f"/accounts/{account_id}")
+    customer.post(f"/accounts/{account_id}/verifications", data={"csrf_token": token})
+    with app.app_context():
+        return account_id, db.session.get(AzureAccount, account_id).last_verification.id
+
+
+@pytest.mark.reliability("A check finished while the list's cell is made", "its last pass shown")
+def test_a_check_finished_while_the_cell_is_made_shows_its_last_pass(
+    app, customer, monkeypatch, running_after_a_pass
+):
+    account_id, running = running_after_a_pass
+    expire_if_stale = verifying.expire_if_stale
+
+    def then_the_worker_finishes(verification):  # once the cell's check is loaded
+        kept = expire_if_stale(verification)
+        finish_elsewhere(app, running)
+        return kept
+
+    monkeypatch.setattr(verifying, "expire_if_stale", then_the_worker_finishes)
+    url = f"/accounts/{account_id}/verifications/latest?seen=x&part=status"
+    answer = customer.get(url, headers={"HX-Request": "true"})
+
+    assert answer.status_code == 200
+    passed = re.search(r'id="last-passed-[^"]+"[^>]*>(.*?)</span>', answer.text, re.S).group(1)
+    assert "Never" not in passed
+
+
+@pytest.mark.reliability("An account deleted while its panel is made", "the panel, never a 500")
+def test_an_account_deleted_while_its_panel_is_made_still_gets_an_answer(
+    app, customer, monkeypatch
+):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    expire_if_stale = verifying.expire_if_stale
+
+    def deleted_meanwhile(verification):  # by another tab, support or the API
+        kept = expire_if_stale(verification)
+        with db.engine.begin() as other:
+            other.execute(db.delete(AzureAccount).where(AzureAccount.id == account_id))
+        return kept
+
+    monkeypatch.setattr(verifying, "expire_if_stale", deleted_meanwhile)
+    url = f"/accounts/{account_id}/verifications/latest?seen=x"
+    answer = customer.get(url, headers={"HX-Request": "true"})
+
+    assert answer.status_code == 200 and 'id="verification"' in answer.text
+
+
+def test_the_list_shown_again_after_an_account_was_deleted_elsewhere_loses_only_its_row(
+    app, live_server, customer, page
+):
+    kept = add_account(customer, **GOOD)
+    gone = add_account(customer, **{**GOOD, "name": "Gone soon"})
+    work_off(app)
+    page.goto(f"{live_server}/embed?token={link_token(app)}")
+    page.goto(f"{live_server}/")
+    expect(page.get_by_role("row", name=re.compile("Gone soon"))).to_be_visible()
+    token = csrf_token(customer, f"/accounts/{gone}/delete")
+    customer.post(f"/accounts/{gone}/delete", data={"csrf_token": token})  # in another tab
+
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+
+    expect(page.get_by_role("row", name=re.compile("Gone soon"))).to_have_count(0)
+    expect(page.locator(f"#status-{kept}")).to_have_text(re.compile("Verified"))
+    expect(page.get_by_role("alert")).to_have_count(0)

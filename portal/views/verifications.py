@@ -1,5 +1,7 @@
 """Verifying an account: start, the live status partial, and registering the provider."""
 
+import functools
+
 from flask import (
     Blueprint,
     abort,
@@ -13,6 +15,7 @@ from flask import (
 )
 from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager, joinedload
+from werkzeug.exceptions import NotFound
 
 from .. import changes, jobs, verifying
 from ..extensions import db
@@ -73,8 +76,25 @@ def start(account_id):
     return answer(account, verification)
 
 
+def gone_from_the_list(view):
+    """A list's cell (`part=status`) whose account or check is gone takes its row away, and
+    the rest of the list stays; a panel gives way to the 404's notice, as any page does."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        try:
+            return view(**kwargs)
+        except NotFound:
+            if request.args.get("part") != "status":
+                raise
+            return "", {"HX-Retarget": "closest tr", "HX-Reswap": "delete"}
+
+    return wrapped
+
+
 @bp.get("/<verification_id>")
 @in_workspace_session  # the workspace's id is all a poll needs of it
+@gone_from_the_list
 def status(account_id, verification_id):
     """Serve the status partial once it differs from the `seen` version: at once if it does,
     else, while it runs, as soon as a change is committed (a long-poll); 204 if nothing
@@ -95,17 +115,22 @@ def status(account_id, verification_id):
 
 @bp.get("/latest")
 @workspace_required
+@gone_from_the_list
 def latest(account_id):
     """Serve the account's panel (or the list's cell, `part=status`) as it is now, if it
     differs from the `seen` version (models.shown_version); else 204. A page asks when it is
     shown again, so what another tab or person did meanwhile (Verify again, an edit) shows
     there too: a finished panel holds no poll, which would take a thread for every page left
     open."""
-    account = account_or_404(account_id)
-    verification = verifying.expire_if_stale(account.last_verification)
-    if verification is None or shown_version(account, verification) == request.args.get("seen"):
+    named = {"account_id": account_id, "workspace_id": g.workspace_id}
+    verification = db.session.scalars(LATEST, named).unique().one_or_none()
+    if verification is None:  # no such account here, or one never checked (no panel asks)
+        account_or_404(account_id)
         return "", 204
-    return answer_poll(account, verification)
+    verification = verifying.expire_if_stale(verification)
+    if shown_version(verification.account, verification) == request.args.get("seen"):
+        return "", 204
+    return answer_poll(verification.account, verification)
 
 
 def answer_poll(account, verification):
@@ -155,6 +180,19 @@ CURRENT = (
     .options(contains_eager(Verification.account), joinedload(Verification.steps))
 )
 
+# The account's last verification, its account and steps with it, in one read: a panel made
+# from it stays whole if the account is deleted meanwhile (steps loaded later would be none).
+LATEST = (
+    db.select(Verification)
+    .join(Verification.account)
+    .where(
+        AzureAccount.id == bindparam("account_id"),
+        AzureAccount.workspace_id == bindparam("workspace_id"),
+    )
+    .order_by(Verification.created_at.desc())
+    .limit(1)
+    .options(contains_eager(Verification.account), joinedload(Verification.steps))
+)
 
 # The key of a stale verification: equal to no `seen` a poll can send (None included), so the
 # panel's read that ends it always follows.
