@@ -268,8 +268,8 @@ def reverify_every(value):
 def web_threads(environ):
     """Read PORTAL_WEB_THREADS: the threads of each gunicorn worker process (default 64).
 
-    Each held status poll takes one for up to POLL_HOLD seconds; benchmarks/polls.py measured
-    about 90 KiB of memory per held poll."""
+    Each held status poll takes one for up to POLL_HOLD seconds, and a Redis connection;
+    benchmarks/polls.py measured about 45 KiB of memory per held poll."""
     value = environ.get("PORTAL_WEB_THREADS", "").strip() or "64"
     if not value.isdigit() or not 4 <= int(value) <= 1024:
         raise ConfigError("PORTAL_WEB_THREADS must be a number of threads from 4 to 1024")

@@ -27,8 +27,8 @@ from .config import web_threads
 from .headers import security_headers
 
 # Threads, not gevent: benchmarks/polls.py held 200 polls with a p99 from commit to answer of
-# 87 ms on threads and 1,009 ms on gevent, at 93 and 57 KiB per held poll; and SQLite's
-# lock waits would block a gevent worker's every request at once.
+# 11 ms on threads, at 20-43 KiB per held poll, where gevent woke few of them at all; and
+# SQLite's lock waits would block a gevent worker's every request at once.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = web_threads(os.environ)
