@@ -272,7 +272,7 @@ def progress_key(state, attempt, recheck_at, steps):
 
 
 def shown_version(account, verification):
-    """The fingerprint of what a finished panel or list cell shows of `account`, whose last
+    """The fingerprint of what a finished panel shows of `account`, whose last
     verification is `verification`: that verification and its progress, the account's
     values as last changed, and the day (expiry counts in days): 16 hex digits."""
     shown = [verification.id, verification.progress_key, str(account.updated_at), str(date.today())]

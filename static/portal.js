@@ -278,12 +278,12 @@
     const pause = Number(xhr.getResponseHeader("Retry-After")) || (xhr.status === 204 ? 0 : 2);
     setTimeout(() => panel.isConnected && htmx.trigger(panel, "again"), pause * 1000);
   });
-  // A finished panel or list cell holds no poll (it would take a server thread for every page
-  // left open): it asks once whenever the page is shown again, for what another tab or person
-  // did meanwhile (Verify again, an edit).
+  // A finished panel, or the list's rows, hold no poll (one would take a server thread for
+  // every page left open): they ask once whenever the page is shown again, for what another tab
+  // or person did meanwhile (Verify again, an edit, an account added or deleted).
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState !== "visible") return;
-    document.querySelectorAll('[data-verification-id][hx-trigger="shown"]').forEach((elt) => htmx.trigger(elt, "shown"));
+    document.querySelectorAll('[hx-trigger="shown"]').forEach((elt) => htmx.trigger(elt, "shown"));
   });
   // While the network is gone the panel says so, under its verdict, until a poll gets through.
   function sayConnectionLost(panel, lost) {

@@ -110,18 +110,20 @@ def status(account_id, verification_id):
             return "", 204, {"Retry-After": "1"}
     if key == seen:
         return "", 204
-    return answer_poll(*current(account_id, verification_id))
+    account, verification = current(account_id, verification_id)
+    if request.args.get("part") == "status":  # the list's status cell, not the whole panel
+        cell = render_template("accounts/_status_cell.html", account=account)
+        return cell + render_template("accounts/_last_passed.html", account=account, oob=True)
+    return panel_response(account, verification)
 
 
 @bp.get("/latest")
 @workspace_required
-@gone_from_the_list
 def latest(account_id):
-    """Serve the account's panel (or the list's cell, `part=status`) as it is now, if it
-    differs from the `seen` version (models.shown_version); else 204. A page asks when it is
-    shown again, so what another tab or person did meanwhile (Verify again, an edit) shows
-    there too: a finished panel holds no poll, which would take a thread for every page left
-    open."""
+    """Serve the account's panel as it is now, if it differs from the `seen` version
+    (models.shown_version); else 204. A finished panel asks when its page is shown again, so
+    what another tab or person did meanwhile (Verify again, an edit) shows there too: it holds
+    no poll, which would take a thread for every page left open."""
     named = {"account_id": account_id, "workspace_id": g.workspace_id}
     verification = db.session.scalars(LATEST, named).unique().one_or_none()
     if verification is None:  # no such account here, or one never checked (no panel asks)
@@ -130,15 +132,7 @@ def latest(account_id):
     verification = verifying.expire_if_stale(verification)
     if shown_version(verification.account, verification) == request.args.get("seen"):
         return "", 204
-    return answer_poll(verification.account, verification)
-
-
-def answer_poll(account, verification):
-    """The panel, or the list's status cell where the poll asked for it (`part=status`)."""
-    if request.args.get("part") == "status":
-        cell = render_template("accounts/_status_cell.html", account=account)
-        return cell + render_template("accounts/_last_passed.html", account=account, oob=True)
-    return panel_response(account, verification)
+    return panel_response(verification.account, verification)
 
 
 def named(account_id, verification_id):
