@@ -9,6 +9,7 @@ from . import audit, fast_path, framing, secret_expiry
 from .models import CREDENTIAL_NAMES, shown_version
 from .verification import catalogue
 from .verification.clouds import cloud_from
+from .verification.codes import NOT_ASKED
 from .verification.steps import Step
 
 
@@ -38,6 +39,7 @@ def register(app):
     app.add_template_global(audit.actor_name, "audit_actor")
     app.add_template_global(audit.ACTIONS, "audit_actions")
     app.add_template_global(shown_version)
+    app.add_template_global(frozenset(code.value for code in NOT_ASKED), "not_asked_codes")
 
 
 # Each step as staff read it in reports: "3 · Client secret or certificate", "Dry run".

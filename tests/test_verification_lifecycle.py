@@ -113,6 +113,7 @@ def test_a_verification_whose_job_vanished_ends_as_interrupted_with_a_retry(app,
     assert verification_state(page) == "error"
     assert set(markers(page).values()) == {("error", "Interrupted")}
     assert "Try again" in page
+    assert "what happened." in page and "what Azure answered" not in page  # Azure was not asked
 
 
 def test_the_job_deadline_ends_a_verification_that_azure_keeps_waiting(app, customer):

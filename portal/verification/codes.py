@@ -159,6 +159,9 @@ AZURE_SIDE = frozenset(
     }
 )
 
+# Ours, where Azure answered nothing: the check ended early, or never started.
+NOT_ASKED = frozenset({Code.INTERRUPTED, Code.QUEUE_UNAVAILABLE})
+
 
 def may_be_propagating(code):
     """Tell whether a stored code (Azure's text or ours) may be a role still propagating."""
