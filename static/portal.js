@@ -226,10 +226,6 @@
     if (passing(event.detail.xhr.status)) event.detail.shouldSwap = false;
     if (event.detail.shouldSwap) readersPlace = placeIn(event.detail.elt);
   });
-  document.addEventListener("htmx:afterSwap", () => {
-    if (readersPlace) goBackTo(readersPlace);
-    readersPlace = null;
-  });
   // An element of the panel as the next panel will have it: the nearest element with an id
   // around it, and which of the elements there of its kind and words it is ("Copy" buttons are
   // many, each in a step of its own).
@@ -242,11 +238,30 @@
     const scope = document.getElementById(key.scope);
     return scope && [...scope.querySelectorAll(key.tag)].filter((e) => e.textContent === key.text)[key.nth];
   }
+  // Inside the app the iframe is as tall as its content and the app's page scrolls, so what
+  // the reader sees is known only from where the app's viewport cuts the steps: the step across
+  // its top edge, and how far below that step's top the edge is (IntersectionObserver measures
+  // against the app's viewport, even across origins).
+  let viewportTop = null;  // {step: id, below: px from the step's top to the app's viewport top}
+  const cutSteps = hostOrigin && new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const below = entry.intersectionRect.top - entry.boundingClientRect.top;
+      if (entry.isIntersecting && below > 1) viewportTop = { step: entry.target.id, below };
+      else if (viewportTop?.step === entry.target.id) viewportTop = null;
+    }
+  }, { threshold: Array.from({ length: 101 }, (_, n) => n / 100) });
+  function watchSteps() {
+    if (!cutSteps) return;
+    cutSteps.disconnect();
+    viewportTop = null;
+    document.querySelectorAll(".journey-step").forEach((step) => cutSteps.observe(step));
+  }
   function placeIn(panel) {
     const focused = panel.contains(document.activeElement) && document.activeElement !== panel ? document.activeElement : null;
     // The step the reader has on screen: the first one whose end is below the top.
     const step = window.scrollY > 0 && [...panel.querySelectorAll(".journey-step")].find((e) => e.getBoundingClientRect().bottom > 0);
     return {
+      cut: viewportTop && { ...viewportTop },
       focus: focused && (focused.id ? { id: focused.id } : keyOf(focused)),
       // Where to put it if it is gone: its step's heading, or the verdict's.
       fallback: focused && (focused.closest(".journey-step")?.id ? `#${focused.closest(".journey-step").id} h2` : focused.closest(".verdict") && ".verdict h2"),
@@ -260,6 +275,13 @@
       const step = document.getElementById(place.shown.id);
       if (step) window.scrollBy(0, step.getBoundingClientRect().top - place.shown.top);
     }
+    // The new height first, so the app's page is tall enough for the scroll that follows.
+    const cut = place.cut && document.getElementById(place.cut.step);
+    if (cut) {
+      tellHeight();
+      tell("scroll-to", { top: Math.round(cut.getBoundingClientRect().top + window.scrollY + place.cut.below) });
+    }
+    watchSteps();
     if (!place.focus) return;
     // Gone with the news (Stop waiting once the wait is over, a verdict's words): its step's
     // heading, or the new verdict, instead.
@@ -354,13 +376,17 @@
     offerDone();
     showLocalTimes();
     arrive();
+    watchSteps();
     new ResizeObserver(tellHeight).observe(document.body);
   });
   // New content shows its button and local times before it is first painted (after the swap,
-  // not the settle 20 ms later), so it does not move again under the reader.
+  // not the settle 20 ms later), so it does not move again under the reader; then the reader's
+  // place is found again in the content as it will be seen.
   document.addEventListener("htmx:afterSwap", () => {
     offerDone();
     showLocalTimes();
+    if (readersPlace) goBackTo(readersPlace);
+    readersPlace = null;
   });
   document.addEventListener("htmx:afterSettle", () => {
     tellQueuedEvents();

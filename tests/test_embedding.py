@@ -15,9 +15,12 @@ from werkzeug.serving import make_server
 
 from fake_azure import scenarios as azure
 from fake_azure.tls import write_certificates
+from portal.extensions import db
 from portal.framing import embedding, origin_allowed
+from portal.models import Verification
 
 from .conftest import make_app
+from .test_long_poll import finish_elsewhere
 
 GOOD = {
     "Tenant ID": azure.TENANT,
@@ -373,3 +376,34 @@ def test_the_known_problems_load_when_opened_inside_a_cookieless_iframe(
 
     expect(portal.locator("#troubleshooting")).to_contain_text("AADSTS7000215")
     expect(portal.get_by_role("heading", name="Troubleshooting", level=3)).to_be_visible()
+
+
+def test_news_inside_the_iframe_keeps_the_step_the_reader_sees_where_it_was(
+    app, https_port, worker, strict_context
+):
+    app.config["RECHECK_DELAYS"] = (60,)
+    page, portal = at_the_host(strict_context, https_port)
+    connect(page, portal, "Waiting", {**GOOD, "Client ID": azure.APP_NO_ROLE})
+    expect(portal.locator("#verification .verdict h2")).to_have_text(
+        re.compile("Waiting for the app"), timeout=20_000
+    )
+    settled(page)
+
+    def step_5_on_screen():  # its top, in the app's viewport
+        frame = page.locator("#portal").evaluate("frame => frame.getBoundingClientRect().top")
+        return frame + portal.locator("#step-5").evaluate(
+            "step => step.getBoundingClientRect().top"
+        )
+
+    # The reader scrolled the app's page to the middle of step 5.
+    page.evaluate(f"window.scrollBy(0, {step_5_on_screen() + 60})")
+    settled(page)
+    where = step_5_on_screen()
+    with app.app_context():  # the role arrived: the verdict above grows, step 4's wait goes
+        (verification,) = db.session.scalars(db.select(Verification)).all()
+    finish_elsewhere(app, verification.id)
+
+    expect(portal.locator("#verification")).to_have_attribute("data-verification-state", "passed")
+    settled(page)
+    # Within the 1 % steps in which the browser reports where the app's viewport cuts a step.
+    assert abs(step_5_on_screen() - where) <= 4
