@@ -288,6 +288,7 @@
     const focus = (place.focus.id ? document.getElementById(place.focus.id) : find(place.focus))
       || (place.fallback && document.querySelector(`#verification ${place.fallback}`));
     if (!focus) return;
+    // A heading takes focus from a script only once it has a tabindex.
     if (focus.tabIndex < 0 && !focus.matches("a, button, input, summary")) focus.tabIndex = -1;
     focus.focus({ preventScroll: true });
   }
