@@ -388,6 +388,19 @@ def test_a_finished_panel_shown_again_brings_an_edit_made_meanwhile(app, custome
     assert answer.status_code == 200 and "Your changes are not checked yet" in answer.text
 
 
+def test_a_finished_panel_shown_again_brings_a_new_name_for_the_page(app, customer):
+    account_id = add_account(customer, **GOOD)
+    work_off(app)
+    url = shown_check_url(customer.get(f"/accounts/{account_id}").text, account_id)
+
+    with app.app_context():  # renamed in another tab
+        db.session.get(AzureAccount, account_id).rename("Renamed meanwhile")
+        db.session.commit()
+    answer = customer.get(url)
+
+    assert '<h1 id="account-name" hx-swap-oob="true">Renamed meanwhile</h1>' in answer.text
+
+
 def test_a_second_tab_shows_what_the_first_did_when_it_is_shown_again(
     app, live_server, customer, page
 ):
