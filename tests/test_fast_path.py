@@ -113,7 +113,7 @@ def test_typed_values_win_over_the_pasted_ones(customer):
     )
 
     page = customer.get(response.headers["Location"]).text
-    assert "<h1>Typed</h1>" in page and azure.SUB_WARNED in page
+    assert '<h1 id="account-name">Typed</h1>' in page and azure.SUB_WARNED in page
 
 
 def test_unreadable_output_is_explained_and_cleared_never_sent_back(customer):
