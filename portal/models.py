@@ -268,7 +268,7 @@ def progress_key(state, attempt, recheck_at, steps):
     (step, state, code) in guide order: 16 hex digits."""
     shown = [state.value, str(attempt), str(recheck_at)]
     shown += [f"{step.value}:{step_state.value}:{code}" for step, step_state, code in steps]
-    return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
+    return fingerprint(shown)
 
 
 def shown_version(account, verification):
@@ -276,6 +276,11 @@ def shown_version(account, verification):
     verification is `verification`: that verification and its progress, the account's
     values as last changed, and the day (expiry counts in days): 16 hex digits."""
     shown = [verification.id, verification.progress_key, str(account.updated_at), str(date.today())]
+    return fingerprint(shown)
+
+
+def fingerprint(shown):
+    """16 hex digits that change whenever one of the strings `shown` does."""
     return hashlib.sha256("|".join(shown).encode()).hexdigest()[:16]
 
 

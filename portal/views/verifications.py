@@ -124,8 +124,8 @@ def latest(account_id):
     (models.shown_version); else 204. A finished panel asks when its page is shown again, so
     what another tab or person did meanwhile (Verify again, an edit) shows there too: it holds
     no poll, which would take a thread for every page left open."""
-    named = {"account_id": account_id, "workspace_id": g.workspace_id}
-    verification = db.session.scalars(LATEST, named).unique().one_or_none()
+    wanted = {"account_id": account_id, "workspace_id": g.workspace_id}
+    verification = db.session.scalars(LATEST, wanted).unique().one_or_none()
     if verification is None:  # no such account here, or one never checked (no panel asks)
         account_or_404(account_id)
         return "", 204
@@ -167,25 +167,22 @@ PROGRESS = (
     .where(*NAMED)
     .order_by(StepResult.position)
 )
-CURRENT = (
+# A verification with its account and its steps, in one read: a panel made from it stays
+# whole if the account is deleted meanwhile (steps loaded later would be none).
+WHOLE = (
     db.select(Verification)
     .join(Verification.account)
-    .where(*NAMED)
     .options(contains_eager(Verification.account), joinedload(Verification.steps))
 )
-
-# The account's last verification, its account and steps with it, in one read: a panel made
-# from it stays whole if the account is deleted meanwhile (steps loaded later would be none).
+CURRENT = WHOLE.where(*NAMED)
+# The account's last verification.
 LATEST = (
-    db.select(Verification)
-    .join(Verification.account)
-    .where(
+    WHOLE.where(
         AzureAccount.id == bindparam("account_id"),
         AzureAccount.workspace_id == bindparam("workspace_id"),
     )
     .order_by(Verification.created_at.desc())
     .limit(1)
-    .options(contains_eager(Verification.account), joinedload(Verification.steps))
 )
 
 # The key of a stale verification: equal to no `seen` a poll can send (None included), so the
