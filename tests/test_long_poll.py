@@ -564,3 +564,34 @@ def test_the_list_shown_again_has_what_another_tab_did_meanwhile(app, live_serve
     expect(added).to_contain_text("Verifying…")  # and its check is followed live
     work_off(app)
     expect(added).to_contain_text("Verified")
+
+
+@pytest.mark.reliability(
+    "An account deleted while its stale check is ended", "404, or its row removed; never a 500"
+)
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("latest?seen=x", 404), ("{id}?seen=x", 404), ("{id}?seen=x&part=status", 200)],
+)
+def test_an_account_deleted_while_its_stale_check_is_ended_is_gone(
+    app, customer, monkeypatch, path, status
+):
+    account_id = add_account(customer, **GOOD)  # never worked off: it goes stale
+    with app.app_context():
+        (verification,) = db.session.scalars(db.select(Verification)).all()
+        verification.deadline_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        verification_id = verification.id
+    expire_if_stale = verifying.expire_if_stale
+
+    def deleted_meanwhile(verification):  # ending it commits: what was loaded is read again
+        kept = expire_if_stale(verification)
+        with db.engine.begin() as other:
+            other.execute(db.delete(AzureAccount).where(AzureAccount.id == account_id))
+        return kept
+
+    monkeypatch.setattr(verifying, "expire_if_stale", deleted_meanwhile)
+    url = f"/accounts/{account_id}/verifications/" + path.format(id=verification_id)
+    answer = customer.get(url, headers={"HX-Request": "true"})
+
+    assert answer.status_code == status

@@ -15,6 +15,7 @@ from flask import (
 )
 from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.exceptions import NotFound
 
 from .. import changes, jobs, verifying
@@ -129,7 +130,7 @@ def latest(account_id):
     if verification is None:  # no such account here, or one never checked (no panel asks)
         account_or_404(account_id)
         return "", 204
-    verification = verifying.expire_if_stale(verification)
+    verification = ended_if_stale(verification)
     if shown_version(verification.account, verification) == request.args.get("seen"):
         return "", 204
     return panel_response(verification.account, verification)
@@ -216,7 +217,20 @@ def current(account_id, verification_id):
     )
     if verification is None:
         abort(404)
-    return verification.account, verifying.expire_if_stale(verification)
+    verification = ended_if_stale(verification)
+    return verification.account, verification
+
+
+def ended_if_stale(verification):
+    """`verifying.expire_if_stale`, then 404 if the account is gone: ending a stale check
+    commits, so what this request loaded is read again, and another tab, support or the API
+    may have deleted the account meanwhile."""
+    verification = verifying.expire_if_stale(verification)
+    try:
+        verification.account.id  # noqa: B018 (read again now, not mid-template)
+    except ObjectDeletedError:
+        abort(404)
+    return verification
 
 
 def after_next_change(account_id, verification_id, seen):
